@@ -1,0 +1,159 @@
+"""The engine in real time: a pyo server clocked by JACK, PortAudio or the wall clock.
+
+The audio thread only copies the graph's taps into a preallocated ring
+(:class:`TapRing`). A publisher thread turns new rows into feature frames, sends them as
+OSC bundles, and hands them to ``on_frame`` (the local renderer's mailbox).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from installation.analysis.frames import FrameBuilder
+from installation.analysis.taps import TAPS
+from installation.config import ShowConfig
+from installation.engine.graph import AnalysisGraph
+from installation.engine.server import boot_server
+from installation.engine.sources import FileSource, InputSource
+from installation.features import FeatureFrame
+from installation.osc.transport import FeatureSender
+
+log = logging.getLogger(__name__)
+
+
+class TapRing:
+    """Rows of taps written by the audio thread and read by one consumer.
+
+    The writer fills a preallocated row view then bumps ``written`` (an int store,
+    atomic under the GIL); the reader never touches rows that are not yet counted.
+    If the reader falls more than ``capacity`` rows behind, the oldest are lost and counted.
+    """
+
+    def __init__(self, capacity: int = 1024, width: int = len(TAPS)) -> None:
+        self.capacity = capacity
+        self.rows = np.zeros((capacity, width), dtype=np.float64)
+        self._views = [self.rows[i] for i in range(capacity)]  # no allocation when writing
+        self.written = 0
+        self.read = 0
+        self.lost = 0
+
+    def writer_view(self) -> np.ndarray:
+        return self._views[self.written % self.capacity]
+
+    def commit(self) -> None:
+        self.written += 1
+
+    def take(self) -> list[np.ndarray]:
+        """Copies of the rows written since the last call, oldest first."""
+        end = self.written
+        start = max(self.read, end - self.capacity)
+        self.lost += start - self.read
+        self.read = end
+        return [self.rows[i % self.capacity].copy() for i in range(start, end)]
+
+
+class LiveEngine:
+    """Runs the analysis on a live input or a file in real time.
+
+    ``backend`` is already resolved (``jack``, ``portaudio`` or ``silent``). With a file,
+    the file is played to the outputs (not in ``silent``) and :attr:`finished` is set when
+    it ends. ``targets`` receive every frame as an OSC bundle.
+    """
+
+    def __init__(self, show: ShowConfig, backend: str, *, file: Path | None = None,
+                 targets: list[tuple[str, int]] = (),
+                 on_frame: Callable[[FeatureFrame], None] | None = None,
+                 wall_clock: Callable[[], float] = time.time) -> None:
+        self.show = show
+        self.backend = backend
+        self.on_frame = on_frame
+        self.finished = threading.Event()
+        self._wall_clock = wall_clock
+        self._stop = threading.Event()
+        audio = show.audio
+        self.server = boot_server(backend, sample_rate=audio.sample_rate,
+                                  block_size=audio.block_size, nchnls=2,
+                                  duplex=file is None, jack_client=audio.jack_client)
+        self.sample_rate = int(self.server.getSamplingRate())
+        self.block_size = int(self.server.getBufferSize())
+        if file is not None:
+            self.source = FileSource(file, monitor=backend != "silent")
+            self.duration = self.source.duration
+        else:
+            self.source = InputSource(audio.input_channel)
+            self.duration = float("inf")
+        self.graph = AnalysisGraph(self.server, self.source.signal, self.sample_rate,
+                                   show.analysis)
+        self.builder = FrameBuilder(self.sample_rate, self.block_size, self.graph.pitch_rate,
+                                    show.analysis,
+                                    level_window_s=self.graph.level_window_s
+                                    + self.graph.read_lag_s)
+        self.ring = TapRing()
+        self.sender = FeatureSender(targets, show.osc.prefix)
+        self.latest: FeatureFrame | None = None
+        self._blocks = 0
+        self._threads: list[threading.Thread] = []
+        self._t0_wall = 0.0
+
+    def _on_block(self) -> None:
+        # Audio thread: the taps hold the previous block. Copy, count, return.
+        if self._blocks:
+            self.graph.read(self.ring.writer_view())
+            self.ring.commit()
+        self._blocks += 1
+
+    def start(self) -> None:
+        self.server.setCallback(self._on_block)
+        self._t0_wall = self._wall_clock()
+        self.server.start()
+        self._spawn(self._publish, "engine-publisher")
+        if self.backend == "silent":
+            self._spawn(self._pace, "engine-clock")
+        log.info("engine running: %s, %d Hz, block %d", self.backend, self.sample_rate,
+                 self.block_size)
+
+    def _spawn(self, target: Callable[[], None], name: str) -> None:
+        thread = threading.Thread(target=target, name=name, daemon=True)
+        self._threads.append(thread)
+        thread.start()
+
+    def _pace(self) -> None:
+        """Without an audio device, step the server on the wall clock."""
+        period = self.block_size / self.sample_rate
+        start = time.monotonic()
+        done = 0
+        while not self._stop.is_set():
+            due = int((time.monotonic() - start) / period)
+            while done < due and not self._stop.is_set():
+                self.server.process()
+                done += 1
+            time.sleep(period / 2)
+
+    def _publish(self) -> None:
+        while not self._stop.is_set():
+            for row in self.ring.take():
+                frame = self.builder.push(row)
+                self.sender.send(frame, self._t0_wall + frame.time)
+                self.latest = frame
+                if self.on_frame is not None:
+                    self.on_frame(frame)
+                if frame.time >= self.duration:
+                    self.finished.set()
+            time.sleep(0.002)
+
+    def stop(self) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout=2)
+        self.server.stop()
+        self.graph.stop()
+        self.server.shutdown()
+        self.sender.close()
+        if self.ring.lost:
+            log.warning("publisher fell behind: %d blocks lost", self.ring.lost)

@@ -1,0 +1,110 @@
+"""The feature frame: one immutable record per audio block.
+
+This module is the single source of feature names. The engine fills frames, the OSC
+namespace derives its addresses from :data:`FEATURES`, and the renderer turns each field
+into a uniform named ``u_<name>``. A frame is the same whether it came from a live input,
+a file, or a replayed recording.
+
+Level convention: dBFS after AES17, i.e. RMS referenced to a full-scale *sine*, so a sine
+with peak amplitude 0.5 reads -6.02 dBFS both as ``level_rms_db`` and ``level_peak_db``.
+Digital silence is clamped to :data:`FLOOR_DB`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Iterable
+
+FLOOR_DB = -120.0
+
+
+@dataclass(frozen=True, slots=True)
+class FeatureSpec:
+    """What one feature is: its name, unit, nominal range and meaning."""
+
+    name: str
+    unit: str
+    lo: float
+    hi: float
+    description: str
+    kind: str = "float"  # "float", "bool" (0/1) or "trigger" (1 on the block it happens)
+
+
+FEATURES: tuple[FeatureSpec, ...] = (
+    FeatureSpec("level_rms_db", "dBFS", FLOOR_DB, 3.0,
+                "RMS level over the last ~21 ms (AES17: a full-scale sine is 0 dBFS)"),
+    FeatureSpec("level_peak_db", "dBFS", FLOOR_DB, 0.0,
+                "largest absolute sample in the block"),
+    FeatureSpec("band_low_db", "dBFS", FLOOR_DB, 3.0, "RMS level below 250 Hz"),
+    FeatureSpec("band_mid_db", "dBFS", FLOOR_DB, 3.0, "RMS level from 250 Hz to 2 kHz"),
+    FeatureSpec("band_high_db", "dBFS", FLOOR_DB, 3.0, "RMS level above 2 kHz"),
+    FeatureSpec("onset_strength", "dB", 0.0, 60.0,
+                "rise of the fast envelope over the slow one (0 when steady or falling)"),
+    FeatureSpec("onset", "trigger", 0.0, 1.0,
+                "1 on a block in which an attack (pluck, click, consonant) was detected",
+                kind="trigger"),
+    FeatureSpec("pitch_hz", "Hz", 0.0, 1000.0,
+                "fundamental frequency (YIN); 0 when unvoiced"),
+    FeatureSpec("voicing", "ratio", 0.0, 1.0,
+                "voicing confidence: normalised autocorrelation at the pitch period"),
+    FeatureSpec("centroid_hz", "Hz", 0.0, 24000.0, "spectral centroid"),
+    FeatureSpec("voice", "bool", 0.0, 1.0,
+                "1 while a word is being spoken (first voice-activity detector)", kind="bool"),
+    FeatureSpec("gap_s", "s", 0.0, 86400.0,
+                "seconds since the last word ended; 0 while speaking. Before the first word "
+                "it counts from the start of the stream"),
+)
+
+FEATURE_NAMES: tuple[str, ...] = tuple(spec.name for spec in FEATURES)
+SPEC_BY_NAME: dict[str, FeatureSpec] = {spec.name: spec for spec in FEATURES}
+
+
+@dataclass(frozen=True, slots=True)
+class FeatureFrame:
+    """Features of one audio block.
+
+    ``time`` is the end of the block in seconds from the start of the stream, ``block``
+    its index (0-based). Every name in :data:`FEATURE_NAMES` is a float field.
+    """
+
+    time: float
+    block: int
+    level_rms_db: float = FLOOR_DB
+    level_peak_db: float = FLOOR_DB
+    band_low_db: float = FLOOR_DB
+    band_mid_db: float = FLOOR_DB
+    band_high_db: float = FLOOR_DB
+    onset_strength: float = 0.0
+    onset: float = 0.0
+    pitch_hz: float = 0.0
+    voicing: float = 0.0
+    centroid_hz: float = 0.0
+    voice: float = 0.0
+    gap_s: float = 0.0
+
+    def values(self) -> tuple[float, ...]:
+        """The feature values in :data:`FEATURE_NAMES` order."""
+        return tuple(getattr(self, name) for name in FEATURE_NAMES)
+
+    def as_dict(self) -> dict[str, float]:
+        """``time``, ``block`` and every feature, for JSON lines."""
+        out: dict[str, float] = {"time": self.time, "block": self.block}
+        out.update(zip(FEATURE_NAMES, self.values()))
+        return out
+
+    @classmethod
+    def from_values(cls, time: float, block: int, values: Iterable[float]) -> "FeatureFrame":
+        vals = tuple(float(v) for v in values)
+        if len(vals) != len(FEATURE_NAMES):
+            raise ValueError(f"expected {len(FEATURE_NAMES)} feature values, got {len(vals)}")
+        return cls(time, int(block), *vals)
+
+
+def _check_fields_match() -> None:
+    # The dataclass and the spec list must never drift apart.
+    names = tuple(f.name for f in fields(FeatureFrame))[2:]
+    if names != FEATURE_NAMES:
+        raise RuntimeError(f"FeatureFrame fields {names} != FEATURES {FEATURE_NAMES}")
+
+
+_check_fields_match()

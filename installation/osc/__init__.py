@@ -1,0 +1,1 @@
+"""OSC: the namespace (defined once), frame codec, and UDP transport."""

@@ -1,0 +1,219 @@
+"""UDP transport: send feature bundles, receive them, and receive control messages.
+
+Bad input never stops the show: a datagram that cannot be parsed, an unknown address, a
+wrong type or an out-of-range value is counted in :class:`Counters`, logged once per kind
+(then every 100th time), and dropped. Only these classes touch sockets.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Iterable
+
+from pythonosc import osc_bundle, osc_message, osc_packet
+from pythonosc.parsing import osc_types
+
+from installation.features import FeatureFrame
+from installation.osc.codec import CodecError, decode_frame, encode_frame
+from installation.osc.namespace import IN_BY_PATH, MASTER, SCENE, BLACKOUT
+
+log = logging.getLogger(__name__)
+
+
+def parse_hostport(text: str) -> tuple[str, int]:
+    host, port = text.rsplit(":", 1)
+    return host, int(port)
+
+
+@dataclass
+class Counters:
+    """What a receiver has seen; read by logs and health reports."""
+
+    received: int = 0
+    malformed: int = 0
+    rejected: int = 0
+    last_error: str = ""
+    _seen: dict = field(default_factory=dict)
+
+    def error(self, kind: str, message: str, *, malformed: bool) -> None:
+        if malformed:
+            self.malformed += 1
+        else:
+            self.rejected += 1
+        self.last_error = message
+        n = self._seen.get(kind, 0) + 1
+        self._seen[kind] = n
+        if n == 1 or n % 100 == 0:
+            log.warning("%s (seen %d time%s)", message, n, "" if n == 1 else "s")
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.settimeout(0.1)
+    return sock
+
+
+class FeatureSender:
+    """Sends each frame as one bundle to every target ``(host, port)``."""
+
+    def __init__(self, targets: Iterable[tuple[str, int]], prefix: str = "/her") -> None:
+        self.targets = list(targets)
+        self.prefix = prefix
+        self.sent = 0
+        self.failed = 0
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+
+    def send(self, frame: FeatureFrame, timetag: float = 0.0) -> None:
+        data = encode_frame(frame, self.prefix, timetag)
+        for target in self.targets:
+            try:
+                self._sock.sendto(data, target)
+                self.sent += 1
+            except OSError as exc:  # an unplugged network must not stop the show
+                self.failed += 1
+                if self.failed == 1 or self.failed % 1000 == 0:
+                    log.warning("OSC send to %s:%d failed: %s", *target, exc)
+
+    def close(self) -> None:
+        self._sock.close()
+
+
+class _ReceiverThread:
+    """A daemon thread reading datagrams from one UDP port until :meth:`close`."""
+
+    def __init__(self, host: str, port: int, name: str) -> None:
+        self.counters = Counters()
+        self._sock = _bind(host, port)
+        self.port = self._sock.getsockname()[1]
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                data, peer = self._sock.recvfrom(65536)
+            except socket.timeout:
+                continue
+            except OSError:
+                break
+            self.counters.received += 1
+            self.handle(data, peer)
+
+    def handle(self, data: bytes, peer: tuple[str, int]) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=2)
+        self._sock.close()
+
+
+class FeatureReceiver(_ReceiverThread):
+    """Keeps the latest feature frame received on ``port`` (0 picks a free port)."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, prefix: str = "/her") -> None:
+        self.prefix = prefix
+        self._latest: FeatureFrame | None = None
+        self._latest_at = 0.0
+        self._frames = 0
+        self._cond = threading.Condition()
+        super().__init__(host, port, "osc-features")
+
+    def handle(self, data: bytes, peer: tuple[str, int]) -> None:
+        try:
+            frame, _ = decode_frame(data, self.prefix)
+        except CodecError as exc:
+            self.counters.error(f"features:{exc}", f"feature port: dropped datagram from "
+                                f"{peer[0]}:{peer[1]}: {exc}", malformed=True)
+            return
+        with self._cond:
+            self._latest, self._latest_at = frame, time.monotonic()
+            self._frames += 1
+            self._cond.notify_all()
+
+    def latest(self) -> FeatureFrame | None:
+        return self._latest
+
+    def age(self) -> float:
+        """Seconds since the latest frame arrived (inf before the first)."""
+        return time.monotonic() - self._latest_at if self._latest else float("inf")
+
+    def wait_frames(self, count: int, timeout: float) -> bool:
+        """Block until ``count`` frames have arrived in total, or ``timeout`` s pass."""
+        with self._cond:
+            return self._cond.wait_for(lambda: self._frames >= count, timeout)
+
+
+Command = tuple[str, object]
+
+
+class ControlServer(_ReceiverThread):
+    """Validates control messages and hands ``(name, value)`` commands to ``on_command``.
+
+    Commands: ``("scene", str)``, ``("master", float)``, ``("blackout", bool)``.
+    ``allow`` lists networks allowed to send; empty allows everyone.
+    """
+
+    def __init__(self, on_command: Callable[[Command], None], host: str = "0.0.0.0",
+                 port: int = 0, prefix: str = "/her", allow: Iterable[str] = ()) -> None:
+        self.prefix = prefix
+        self.on_command = on_command
+        self.allow = [ipaddress.ip_network(a, strict=False) for a in allow]
+        super().__init__(host, port, "osc-control")
+
+    def handle(self, data: bytes, peer: tuple[str, int]) -> None:
+        if self.allow and not any(ipaddress.ip_address(peer[0]) in net for net in self.allow):
+            self.counters.error(f"deny:{peer[0]}", f"control port: {peer[0]} is not in "
+                                "osc.allow; message ignored", malformed=False)
+            return
+        try:
+            messages = [m.message for m in osc_packet.OscPacket(data).messages]
+        except (osc_packet.ParseError, osc_bundle.ParseError, osc_message.ParseError,
+                osc_types.ParseError, IndexError, ValueError) as exc:
+            self.counters.error("parse", f"control port: malformed OSC from {peer[0]}:"
+                                f"{peer[1]} ({exc or type(exc).__name__})", malformed=True)
+            return
+        for message in messages:
+            command = self.validate(message.address, list(message.params))
+            if command is not None:
+                self.on_command(command)
+
+    def validate(self, address: str, params: list) -> Command | None:
+        """A command, or None after counting and logging what was wrong."""
+        if not address.startswith(self.prefix + "/"):
+            return self._reject(address, f"unknown address {address} (expected {self.prefix}/…)")
+        spec = IN_BY_PATH.get(address[len(self.prefix):])
+        if spec is None:
+            known = ", ".join(self.prefix + p for p in IN_BY_PATH)
+            return self._reject(address, f"unknown address {address} (known: {known})")
+        if len(params) != 1:
+            return self._reject(address, f"{address}: expected 1 argument ({spec.types}), "
+                                f"got {len(params)}")
+        value = params[0]
+        if spec is SCENE:
+            if not isinstance(value, str) or not value:
+                return self._reject(address, f"{address}: expected a scene name, got {value!r}")
+            return ("scene", value)
+        if isinstance(value, bool):
+            value = float(value)
+        if not isinstance(value, (int, float)):
+            return self._reject(address, f"{address}: expected a number, got {value!r}")
+        if not spec.lo <= value <= spec.hi:
+            return self._reject(address, f"{address}: expected {spec.lo:g} … {spec.hi:g}, "
+                                f"got {value!r}")
+        if spec is MASTER:
+            return ("master", float(value))
+        assert spec is BLACKOUT
+        return ("blackout", value >= 0.5)
+
+    def _reject(self, address: str, message: str) -> None:
+        self.counters.error(f"bad:{address}", "control port: " + message, malformed=False)
+        return None

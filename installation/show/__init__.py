@@ -1,0 +1,1 @@
+"""Running a show: logging now; supervisor, schedule and health in later issues."""

@@ -1,0 +1,86 @@
+"""Shared fixtures: real services (JACK dummy server, Xvfb), test signals on disk."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+os.environ.setdefault("PYO_GUI_WX", "0")
+os.environ.setdefault("JACK_NO_START_SERVER", "1")
+os.environ.setdefault("NUMBA_CACHE_DIR", str(Path.home() / ".cache" / "her-numba"))
+
+REPO = Path(__file__).resolve().parents[1]
+BUNDLED = REPO / "audio" / "between_the_words.flac"
+
+
+def write_wav(path: Path, signal: np.ndarray, sr: int) -> Path:
+    sf.write(str(path), np.asarray(signal, dtype=np.float32), sr, subtype="FLOAT")
+    return path
+
+
+def sine(freq: float, seconds: float, sr: int, peak: float = 0.5) -> np.ndarray:
+    t = np.arange(int(seconds * sr)) / sr
+    return peak * np.sin(2 * np.pi * freq * t)
+
+
+@pytest.fixture
+def wav(tmp_path):
+    """``wav(signal, sr, name='x.wav')`` writes a float WAV and returns its path."""
+    def make(signal: np.ndarray, sr: int, name: str = "signal.wav") -> Path:
+        return write_wav(tmp_path / name, signal, sr)
+    return make
+
+
+def _jack_answers() -> bool:
+    res = subprocess.run(["jack_wait", "-c"], capture_output=True, text=True)
+    return "not running" not in res.stdout and "running" in res.stdout
+
+
+@pytest.fixture(scope="session")
+def jack_server():
+    """A real JACK server with the dummy driver (started here unless one runs already)."""
+    if shutil.which("jackd") is None or shutil.which("jack_wait") is None:
+        pytest.skip("jackd2 is not installed (./setup.sh installs it)")
+    if _jack_answers():
+        yield None
+        return
+    proc = subprocess.Popen(["jackd", "--no-realtime", "-d", "dummy", "-r", "48000", "-p", "256"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    ok = subprocess.run(["jack_wait", "-w", "-t", "10"], capture_output=True).returncode == 0
+    if not ok:
+        proc.kill()
+        pytest.fail("jackd -d dummy did not start within 10 s")
+    yield proc
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def x_display():
+    """A real X display: the one we have, else an Xvfb started here."""
+    if os.environ.get("DISPLAY"):
+        yield os.environ["DISPLAY"]
+        return
+    if shutil.which("Xvfb") is None:
+        pytest.skip("Xvfb is not installed (./setup.sh installs it)")
+    display = ":87"
+    proc = subprocess.Popen(["Xvfb", display, "-screen", "0", "1920x1080x24", "-nolisten", "tcp"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    lock = Path(f"/tmp/.X11-unix/X{display[1:]}")
+    deadline = time.monotonic() + 10
+    while not lock.exists() and time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail("Xvfb exited at start")
+        time.sleep(0.05)
+    os.environ["DISPLAY"] = display
+    yield display
+    del os.environ["DISPLAY"]
+    proc.terminate()
+    proc.wait(timeout=10)
