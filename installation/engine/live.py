@@ -83,7 +83,7 @@ class LiveEngine:
         self.sample_rate = int(self.server.getSamplingRate())
         self.block_size = int(self.server.getBufferSize())
         if file is not None:
-            self.source = FileSource(file, monitor=backend != "silent")
+            self.source = FileSource(file, self.sample_rate, monitor=backend != "silent")
             self.duration = self.source.duration
         else:
             self.source = InputSource(audio.input_channel)

@@ -37,7 +37,7 @@ def analyse_taps(path: Path, *, sample_rate: int = 48000, block_size: int = 256,
     fd, scratch = tempfile.mkstemp(suffix=".wav", prefix="her-offline-")
     os.close(fd)
     try:
-        source = FileSource(path)
+        source = FileSource(path, sample_rate)
         graph = AnalysisGraph(server, source.signal, sample_rate, settings)
         step = max(1, int(0.5 * sample_rate / block_size))
         count = 0

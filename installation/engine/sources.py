@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pyo
 import soundfile as sf
+import soxr
 
 SUPPORTED = (".wav", ".flac", ".ogg", ".aif", ".aiff")
 
@@ -23,23 +25,43 @@ def file_info(path: Path) -> sf._SoundFileInfo:
         raise SourceError(f"{path}: expected one of {', '.join(SUPPORTED)} files")
     try:
         info = sf.info(str(path))
-    except RuntimeError as exc:
+    except (RuntimeError, sf.LibsndfileError) as exc:
         raise SourceError(f"{path}: cannot read audio ({exc})") from None
     if info.frames == 0:
         raise SourceError(f"{path}: the file holds no audio")
     return info
 
 
-class FileSource:
-    """Plays a file once, mixed to mono. ``signal`` is what the graph listens to."""
+def load_mono(path: Path, sample_rate: int) -> np.ndarray:
+    """Decode any supported file, mix to mono, resample (soxr, high quality) to
+    ``sample_rate``. Returns float32 samples."""
+    info = file_info(path)
+    try:
+        data, sr = sf.read(str(path), dtype="float32", always_2d=True)
+    except (RuntimeError, sf.LibsndfileError) as exc:
+        raise SourceError(f"{path}: cannot decode audio ({exc})") from None
+    mono = data.mean(axis=1) if info.channels > 1 else data[:, 0]
+    if sr != sample_rate:
+        mono = soxr.resample(mono, sr, sample_rate, quality="HQ")
+    return np.ascontiguousarray(mono, dtype=np.float32)
 
-    def __init__(self, path: Path, *, monitor: bool = False) -> None:
+
+class FileSource:
+    """Plays a file once, mixed to mono, from memory.
+
+    The file is decoded with libsndfile (python-soundfile) rather than pyo's own reader,
+    whose bundled libsndfile cannot open FLAC; it is resampled to the server's rate and
+    copied straight into a pyo table. ``signal`` is what the graph listens to.
+    """
+
+    def __init__(self, path: Path, sample_rate: int, *, monitor: bool = False) -> None:
         self.info = file_info(path)
-        self.player = pyo.SfPlayer(str(path), loop=False)  # resamples to the server rate
-        mono = self.player if self.info.channels == 1 else pyo.Mix(self.player, voices=1,
-                                                                   mul=1.0 / self.info.channels)
-        self.signal = mono
-        self._monitor = pyo.Mix(mono, voices=2).out() if monitor else None
+        samples = load_mono(path, sample_rate)
+        self.table = pyo.DataTable(size=len(samples))
+        np.asarray(self.table.getBuffer())[:] = samples
+        self.signal = pyo.TableRead(self.table, freq=self.table.getRate(), loop=0)
+        self.signal.play()
+        self._monitor = pyo.Mix(self.signal, voices=2).out() if monitor else None
 
     @property
     def duration(self) -> float:

@@ -1,0 +1,71 @@
+"""The engine in real time: JACK (dummy driver) and the wall clock, frames over real OSC."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+
+from installation.analysis.taps import TAPS
+from installation.config import ShowConfig
+from installation.engine.live import LiveEngine, TapRing
+from installation.osc.transport import FeatureReceiver
+from conftest import sine
+
+
+def test_tap_ring_hands_over_rows_in_order_and_counts_losses():
+    ring = TapRing(capacity=4)
+    for i in range(3):
+        ring.writer_view()[:] = i
+        ring.commit()
+    assert [int(r[0]) for r in ring.take()] == [0, 1, 2]
+    for i in range(3, 10):
+        ring.writer_view()[:] = i
+        ring.commit()
+    assert [int(r[0]) for r in ring.take()] == [6, 7, 8, 9]
+    assert ring.lost == 3 and ring.take() == []
+    assert ring.rows.shape == (4, len(TAPS))
+
+
+def _run_live(backend: str, path, duration: float):
+    receiver = FeatureReceiver("127.0.0.1", 0)
+    frames = []
+    lock = threading.Lock()
+
+    def collect(frame):
+        with lock:
+            frames.append(frame)
+
+    engine = LiveEngine(ShowConfig(), backend, file=path,
+                        targets=[("127.0.0.1", receiver.port)], on_frame=collect)
+    try:
+        engine.start()
+        assert engine.finished.wait(timeout=duration + 10), "the file never finished"
+        assert receiver.wait_frames(len(frames) - 5, timeout=5)
+    finally:
+        engine.stop()
+        receiver.close()
+    return engine, frames, receiver
+
+
+@pytest.mark.jack
+def test_jack_dummy_real_time_file_to_osc(jack_server, wav):
+    path = wav(sine(440, 1.5, 48000), 48000)
+    engine, frames, receiver = _run_live("jack", path, 1.5)
+    assert engine.sample_rate == 48000 and engine.block_size == 256
+    blocks = [f.block for f in frames]
+    assert blocks == list(range(len(blocks)))  # nothing lost, nothing reordered
+    assert len(frames) >= 1.5 * 48000 / 256
+    pitched = [f.pitch_hz for f in frames if 0.2 < f.time < 1.4]
+    assert np.median(pitched) == pytest.approx(440, rel=0.01)
+    assert receiver.counters.malformed == 0
+    assert receiver.latest().block >= frames[-1].block - 5
+
+
+def test_silent_backend_runs_on_the_wall_clock(wav):
+    path = wav(sine(220, 0.8, 48000), 48000)
+    engine, frames, _ = _run_live("silent", path, 0.8)
+    assert frames[-1].time >= 0.8
+    assert np.median([f.pitch_hz for f in frames if 0.2 < f.time < 0.7]) == pytest.approx(
+        220, rel=0.01)

@@ -1,0 +1,153 @@
+"""The pyo analysis graph in offline mode, against known answers and the bundled piece."""
+
+from __future__ import annotations
+
+import math
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from installation.engine.offline import analyse_file
+from installation.engine.sources import SourceError
+from conftest import BUNDLED, sine
+
+BLOCK = 256 / 48000
+
+
+def median(frames, attr, start=0.2, end=None):
+    vals = [getattr(f, attr) for f in frames if f.time >= start and (end is None or f.time <= end)]
+    return float(np.median(vals))
+
+
+@pytest.mark.parametrize("sr", [48000, 44100, 16000])
+def test_440_hz_sine_has_pitch_440(wav, sr):
+    frames = analyse_file(wav(sine(440, 1.5, sr), sr))
+    assert median(frames, "pitch_hz") == pytest.approx(440, rel=0.01)
+    assert median(frames, "voicing") > 0.95
+
+
+@pytest.mark.parametrize("freq", [98.0, 196.0, 660.0])
+def test_other_pitches(wav, freq):
+    frames = analyse_file(wav(sine(freq, 1.5, 48000, 0.3), 48000))
+    assert median(frames, "pitch_hz") == pytest.approx(freq, rel=0.01)
+
+
+def test_minus_6_dbfs_sine_reads_minus_6(wav):
+    # AES17 convention: RMS re a full-scale sine, so peak 0.5 → -6.02 dBFS RMS and peak.
+    frames = analyse_file(wav(sine(1000, 1.0, 48000, peak=10 ** (-6 / 20)), 48000))
+    assert median(frames, "level_rms_db") == pytest.approx(-6.0, abs=0.5)
+    assert median(frames, "level_peak_db") == pytest.approx(-6.0, abs=0.5)
+
+
+def test_noise_is_unvoiced(wav):
+    rng = np.random.default_rng(8316)
+    frames = analyse_file(wav(0.2 * rng.standard_normal(48000), 48000))
+    assert median(frames, "voicing") < 0.5
+    assert median(frames, "pitch_hz") == 0.0
+
+
+def test_clicks_are_onsets_at_their_times(wav):
+    sr = 48000
+    x = np.zeros(3 * sr)
+    times = [0.3, 0.75, 1.2, 1.9, 2.5]
+    for t in times:
+        i = int(t * sr)
+        x[i:i + 48] = 0.8 * np.hanning(48)
+    frames = analyse_file(wav(x, sr))
+    onsets = [f.time for f in frames if f.onset]
+    assert len(onsets) == len(times), onsets
+    for got, want in zip(onsets, times):
+        # A frame's time is the end of its block; the click lies in that block or the one
+        # before (the taps are read at the start of a block): ± 1 block around it.
+        assert want - BLOCK <= got - BLOCK <= want + BLOCK, (got, want)
+
+
+@pytest.mark.parametrize("freq, band", [(80.0, "band_low_db"), (1000.0, "band_mid_db"),
+                                        (6000.0, "band_high_db")])
+def test_band_of_a_tone_dominates(wav, freq, band):
+    frames = analyse_file(wav(sine(freq, 1.0, 48000, 0.3), 48000))
+    bands = {b: median(frames, b) for b in ("band_low_db", "band_mid_db", "band_high_db")}
+    assert max(bands, key=bands.get) == band, bands
+    others = [v for b, v in bands.items() if b != band]
+    assert bands[band] > max(others) + 6
+
+
+def test_centroid_follows_the_tone(wav):
+    low = median(analyse_file(wav(sine(500, 1.0, 48000, 0.3), 48000, "a.wav")), "centroid_hz")
+    high = median(analyse_file(wav(sine(4000, 1.0, 48000, 0.3), 48000, "b.wav")), "centroid_hz")
+    assert low == pytest.approx(500, rel=0.15) and high == pytest.approx(4000, rel=0.15)
+
+
+@pytest.fixture(scope="module")
+def spoken(tmp_path_factory):
+    """Real synthetic speech from espeak-ng, then 1.5 s of digital silence."""
+    if shutil.which("espeak-ng") is None:
+        pytest.skip("espeak-ng is not installed (./setup.sh installs it)")
+    d = tmp_path_factory.mktemp("speech")
+    raw = d / "raw.wav"
+    subprocess.run(["espeak-ng", "-w", str(raw), "the space between the words"], check=True)
+    x, sr = sf.read(str(raw))
+    # Speech ends where the 10 ms envelope last reaches -50 dB re its peak.
+    env = np.sqrt(np.convolve(x ** 2, np.ones(sr // 100) / (sr // 100), mode="same"))
+    loud = np.flatnonzero(env > np.max(env) * 10 ** (-50 / 20))
+    x = x[: loud[-1]]
+    end = len(x) / sr
+    x = np.concatenate([np.zeros(sr // 2), x, np.zeros(int(1.5 * sr))])
+    path = d / "speech_then_silence.wav"
+    sf.write(str(path), x, sr)
+    return path, 0.5 + end, len(x) / sr
+
+
+def test_speech_then_silence_is_a_gap_that_starts_at_the_silence_and_grows(spoken):
+    path, silence_start, duration = spoken
+    frames = analyse_file(path)
+    speaking = [f for f in frames if 0.8 < f.time < silence_start - 0.2]
+    assert np.mean([f.voice for f in speaking]) > 0.8
+    assert all(f.gap_s == 0.0 for f in speaking if f.voice)
+    after = [f for f in frames if f.time > silence_start + 0.2]
+    assert all(not f.voice for f in after)
+    starts = [f.time - f.gap_s for f in after]
+    assert np.ptp(starts) < 1e-6  # one gap, one start
+    assert starts[0] == pytest.approx(silence_start, abs=0.030)
+    assert after[-1].gap_s == pytest.approx(duration - silence_start, abs=0.03)
+    assert all(b.gap_s > a.gap_s for a, b in zip(after, after[1:]))
+    assert median(frames, "pitch_hz", 0.6, silence_start - 0.1) == pytest.approx(120, rel=0.5)
+
+
+def test_bundled_piece_frames_match_its_length():
+    info = sf.info(str(BUNDLED))
+    frames = analyse_file(BUNDLED)
+    assert len(frames) == math.ceil(info.duration * 48000 / 256)
+    assert frames[0].time == pytest.approx(BLOCK)
+    assert frames[-1].time == pytest.approx(info.duration, abs=BLOCK)
+    times = np.array([f.time for f in frames])
+    assert np.allclose(np.diff(times), BLOCK)
+    assert [f.block for f in frames] == list(range(len(frames)))
+    assert 60 <= info.duration <= 120
+
+
+def test_seconds_limits_the_analysis():
+    frames = analyse_file(BUNDLED, seconds=2.0)
+    assert frames[-1].time == pytest.approx(2.0, abs=BLOCK)
+
+
+def test_analysis_is_deterministic(wav):
+    rng = np.random.default_rng(641)
+    path = wav(0.1 * rng.standard_normal(24000) + sine(300, 0.5, 48000, 0.2), 48000)
+    assert analyse_file(path) == analyse_file(path)
+
+
+@pytest.mark.parametrize("name, content, message", [
+    ("missing.wav", None, "no such audio file"),
+    ("notes.txt", b"hello", "expected one of"),
+    ("broken.wav", b"RIFF1234WAVEjunk", "cannot read audio"),
+])
+def test_bad_audio_files_are_named(tmp_path, name, content, message):
+    path = tmp_path / name
+    if content is not None:
+        path.write_bytes(content)
+    with pytest.raises(SourceError, match=message):
+        analyse_file(path)
