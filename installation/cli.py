@@ -242,7 +242,7 @@ def _rehearse_window(args: argparse.Namespace, show: ShowConfig, audio: Path,
              control.port)
     try:
         engine.start()
-        run_window(receiver.latest, commands, size=size, scene=scene,
+        run_window(receiver.take, commands, size=size, scene=scene,
                    fullscreen=show.render.fullscreen, master=show.render.master,
                    params=show.scenes.get(scene), stop=engine.finished,
                    seconds=args.seconds)

@@ -61,6 +61,7 @@ def test_frame_survives_udp_loopback_unchanged():
         sender.send(FeatureFrame(13.0, 2316), 0)
         assert receiver.wait_frames(2, timeout=5)
         assert receiver.latest().block == 2316
+        assert [f.block for f in receiver.take()] == [2315, 2316] and receiver.take() == []
         assert receiver.counters.malformed == 1
     finally:
         sender.close()

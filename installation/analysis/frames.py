@@ -64,6 +64,8 @@ class FrameBuilder:
         """Turn one tap row (``len(TAPS)`` floats) into the next frame."""
         if len(row) != len(TAPS):
             raise ValueError(f"tap row has {len(row)} values, expected {len(TAPS)}")
+        if isinstance(row, np.ndarray):
+            row = row.tolist()  # plain floats: much faster than numpy scalars one by one
         time = (self.block + 1) * self.block_size / self.sample_rate
         s = self.settings
         level = ms_to_dbfs(row[_I["ms"]])

@@ -46,10 +46,11 @@ class VoiceGapTracker:
     _segments: deque = field(default_factory=deque)
     _seg_min: float = math.inf
     _seg_start: float = 0.0
+    _closed_min: float = math.inf  # minimum over the closed segments in the window
 
     def noise_floor_db(self) -> float:
         """Minimum level over the last ``floor_window_s`` (dBFS)."""
-        floor = min([m for _, m in self._segments] + [self._seg_min])
+        floor = min(self._closed_min, self._seg_min)
         if self._prev_time < self.floor_window_s:
             floor = min(floor, self.floor_db - self.margin_db)  # not enough history yet
         return floor
@@ -64,6 +65,7 @@ class VoiceGapTracker:
             self._seg_start, self._seg_min = time, math.inf
             while self._segments and time - self._segments[0][0] > self.floor_window_s:
                 self._segments.popleft()
+            self._closed_min = min(m for _, m in self._segments)
 
     def update(self, time: float, level_db: float) -> None:
         block_start = self._prev_time

@@ -12,6 +12,7 @@ import logging
 import socket
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
@@ -117,10 +118,16 @@ class _ReceiverThread:
 
 
 class FeatureReceiver(_ReceiverThread):
-    """Keeps the latest feature frame received on ``port`` (0 picks a free port)."""
+    """Keeps the feature frames received on ``port`` (0 picks a free port).
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, prefix: str = "/her") -> None:
+    :meth:`latest` is the newest frame; :meth:`take` the frames since the last call (so a
+    renderer running at 60 fps sees every onset of a 190 blocks/s stream).
+    """
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, prefix: str = "/her",
+                 backlog: int = 2048) -> None:
         self.prefix = prefix
+        self._pending: deque[FeatureFrame] = deque(maxlen=backlog)
         self._latest: FeatureFrame | None = None
         self._latest_at = 0.0
         self._frames = 0
@@ -135,12 +142,20 @@ class FeatureReceiver(_ReceiverThread):
                                 f"{peer[0]}:{peer[1]}: {exc}", malformed=True)
             return
         with self._cond:
+            self._pending.append(frame)
             self._latest, self._latest_at = frame, time.monotonic()
             self._frames += 1
             self._cond.notify_all()
 
     def latest(self) -> FeatureFrame | None:
         return self._latest
+
+    def take(self) -> list[FeatureFrame]:
+        """The frames received since the last call, oldest first."""
+        with self._cond:
+            frames = list(self._pending)
+            self._pending.clear()
+        return frames
 
     def age(self) -> float:
         """Seconds since the latest frame arrived (inf before the first)."""

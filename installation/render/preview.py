@@ -1,0 +1,183 @@
+"""Render a preview video (or PNG sequence) from feature frames, headless, deterministic.
+
+Video frame ``k`` shows time ``t = k / fps``. Every feature frame with ``time <= t`` is fed
+to the uniform state at its own time first, so no onset or word pulse between two video
+frames is lost; then the state advances to ``t`` and the scene is drawn on EGL. Nothing
+reads the wall clock and nothing is random, so the same input gives the same frames.
+
+Output, chosen by ``out_path``:
+
+- ``*.mp4`` (or any other video suffix): H.264, yuv420p, via ``imageio_ffmpeg``; with
+  ``audio_path`` the audio is muxed as AAC and the file is cut to the video's length.
+- a folder (``out/frames/``: ends with ``/`` or is an existing directory): PNG files
+  ``frame_00000.png``, ``frame_00001.png``, ... in it.
+- a printf pattern ending in ``.png`` (``out/f_%04d.png``): one PNG per frame, numbered
+  from 0.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator, Mapping, Sequence
+
+import numpy as np
+
+from installation.features import FeatureFrame
+from installation.render.context import create_headless_context
+from installation.render.png import write_png
+from installation.render.renderer import SceneRenderer
+from installation.render.uniforms import UniformState
+
+
+@dataclass(frozen=True, slots=True)
+class PreviewResult:
+    """What was written: ``path`` (file, folder or pattern), ``n_frames``, ``seconds``
+    (video length, ``n_frames / fps``), ``fps`` and ``size`` (w, h)."""
+
+    path: Path
+    n_frames: int
+    seconds: float
+    fps: float
+    size: tuple[int, int]
+
+
+def _png_target(out: str) -> str | None:
+    """The printf pattern for PNG output, or None for a video file."""
+    if out.endswith(("/", os.sep)) or Path(out).is_dir():
+        return str(Path(out) / "frame_%05d.png")
+    if out.lower().endswith(".png"):
+        if "%" not in out:
+            raise ValueError(f"PNG output {out!r} needs a frame-number pattern such as "
+                             "'frames/f_%05d.png', or a folder ending with '/'")
+        return out
+    return None
+
+
+def iter_uniforms(frames: Sequence[FeatureFrame], *, fps: float, n_frames: int,
+                  state: UniformState) -> Iterator[dict[str, Any]]:
+    """Uniforms for video frames ``0 .. n_frames-1`` (``t = k / fps``), feeding every
+    feature frame with ``time <= t`` through ``state`` first."""
+    i = 0
+    for k in range(n_frames):
+        t = k / fps
+        while i < len(frames) and frames[i].time <= t:
+            state.update(frames[i], frames[i].time)
+            i += 1
+        state.advance(t)
+        yield state.uniforms()
+
+
+def render_preview(frames: Sequence[FeatureFrame], out_path: str | os.PathLike, *,
+                   size: tuple[int, int] = (1280, 720), fps: float = 30,
+                   scene: str = "os1", audio_path: str | os.PathLike | None = None,
+                   seconds: float | None = None, progress: bool = True,
+                   params: Mapping[str, Any] | None = None,
+                   shader_dir: str | os.PathLike | None = None,
+                   quality: float = 8) -> PreviewResult:
+    """Render ``frames`` (sorted by ``.time``, seconds) to an MP4 or PNG sequence.
+
+    ``size`` is (w, h) in pixels (even numbers for MP4: yuv420p), ``fps`` frames per
+    second, ``scene`` a scene name or ``.frag`` path, ``params`` overrides of its
+    parameters, ``seconds`` the length (default: the last frame's time).
+    ``quality`` is imageio-ffmpeg's 0..10 scale. Raises ``ValueError`` on bad
+    arguments and :class:`installation.render.scene.SceneError` when the scene does not
+    compile (a preview has no previous scene to fall back on).
+    """
+    frames = list(frames)
+    if any(b.time < a.time for a, b in zip(frames, frames[1:])):
+        raise ValueError("frames must be sorted by .time")
+    if not fps > 0:
+        raise ValueError(f"fps must be > 0, got {fps!r}")
+    w, h = int(size[0]), int(size[1])
+    if w < 2 or h < 2:
+        raise ValueError(f"size must be at least 2x2 pixels, got {size!r}")
+    if seconds is None:
+        if not frames:
+            raise ValueError("no frames and no seconds: nothing to render")
+        seconds = frames[-1].time
+    if not seconds > 0:
+        raise ValueError(f"seconds must be > 0, got {seconds!r}")
+    n_frames = max(1, int(round(seconds * fps)))
+    out = str(out_path)
+    pattern = _png_target(out)
+    if pattern is None and (w % 2 or h % 2):
+        raise ValueError(f"MP4 (yuv420p) needs an even width and height, got {w}x{h}")
+    if audio_path is not None and not Path(audio_path).is_file():
+        raise ValueError(f"audio file not found: {audio_path}")
+
+    ctx = create_headless_context()
+    bar = _progress(n_frames, progress, out)
+    try:
+        renderer = SceneRenderer(ctx, (w, h), shader_dir=shader_dir)
+        loaded = renderer.load_scene(scene)
+        state = UniformState(size=(w, h))
+        state.set_params(loaded.inputs, params)
+        uniforms = iter_uniforms(frames, fps=fps, n_frames=n_frames, state=state)
+        if pattern is not None:
+            Path(pattern).parent.mkdir(parents=True, exist_ok=True)
+            for k, u in enumerate(uniforms):
+                renderer.render(u)
+                write_png(pattern % k, renderer.read())
+                bar.update(1)
+            is_folder = out.endswith(("/", os.sep)) or Path(out).is_dir()
+            path = Path(pattern).parent if is_folder else Path(pattern)
+        else:
+            _write_video(out, renderer, uniforms, (w, h), fps, n_frames, audio_path,
+                         quality, bar)
+            path = Path(out)
+        renderer.release()
+    finally:
+        bar.close()
+        ctx.release()
+    return PreviewResult(path=path, n_frames=n_frames, seconds=n_frames / fps, fps=fps,
+                         size=(w, h))
+
+
+def _write_video(out: str, renderer: SceneRenderer, uniforms: Iterator[dict[str, Any]],
+                 size: tuple[int, int], fps: float, n_frames: int,
+                 audio_path: str | os.PathLike | None, quality: float, bar) -> None:
+    import imageio_ffmpeg
+
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    # -t cuts the audio (and anything else) to the video's length.
+    output_params = ["-t", f"{n_frames / fps:.6f}", "-movflags", "+faststart"]
+    writer = imageio_ffmpeg.write_frames(
+        out, size, fps=fps, codec="libx264", pix_fmt_out="yuv420p", quality=quality,
+        macro_block_size=2, ffmpeg_log_level="error", output_params=output_params,
+        audio_path=str(audio_path) if audio_path is not None else None,
+        audio_codec="aac" if audio_path is not None else None)
+    writer.send(None)  # start ffmpeg
+    try:
+        for u in uniforms:
+            renderer.render(u)
+            writer.send(np.ascontiguousarray(renderer.read()))
+            bar.update(1)
+    finally:
+        writer.close()
+
+
+class _NoBar:
+    def update(self, n: int) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def _progress(total: int, enabled: bool, label: str):
+    if not enabled:
+        return _NoBar()
+    from tqdm import tqdm
+    return tqdm(total=total, unit="frame", desc=f"render {Path(label).name}")
+
+
+def probe_streams(path: str | os.PathLike) -> str:
+    """ffmpeg's description of a media file's streams (``ffmpeg -i`` stderr), for checks."""
+    import imageio_ffmpeg
+
+    proc = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-i", str(path)],
+                          capture_output=True, text=True)
+    return proc.stderr
