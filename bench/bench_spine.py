@@ -80,7 +80,7 @@ def bench_librosa(audio: Path) -> float:
 def bench_render(audio: Path, n_frames: int) -> dict:
     from installation.engine.offline import analyse_file
     from installation.render.context import create_headless_context
-    from installation.render.preview import render_preview
+    from installation.render.preview import iter_uniforms, render_preview
     from installation.render.renderer import SceneRenderer
     from installation.render.uniforms import UniformState
 
@@ -89,18 +89,13 @@ def bench_render(audio: Path, n_frames: int) -> dict:
     ctx = create_headless_context()
     renderer = SceneRenderer(ctx, (1280, 720))
     renderer.load_scene("os1")
-    state = UniformState(size=(1280, 720))
-    i = 0
-    renderer.render(state.update(frames[:50], 0.0))
+    uniforms = list(iter_uniforms(frames, fps=fps, n_frames=n_frames,
+                                  state=UniformState(size=(1280, 720))))
+    renderer.render(uniforms[0])
     renderer.read()
     t0 = time.perf_counter()
-    for k in range(n_frames):
-        t = k / fps
-        batch = []
-        while i < len(frames) and frames[i].time <= t:
-            batch.append(frames[i])
-            i += 1
-        renderer.render(state.update(batch, t))
+    for u in uniforms:
+        renderer.render(u)
         renderer.read()
     t_scene = time.perf_counter() - t0
     with tempfile.TemporaryDirectory() as d:

@@ -10,6 +10,8 @@ import logging
 import os
 import shutil
 import subprocess
+import sys
+from pathlib import Path
 
 os.environ.setdefault("PYO_GUI_WX", "0")
 os.environ.setdefault("JACK_NO_START_SERVER", "1")
@@ -35,8 +37,20 @@ def jack_running() -> bool:
     return "running" in res.stdout and "not" not in res.stdout
 
 
+def _linux_has_no_sound_card() -> bool:
+    if not sys.platform.startswith("linux"):
+        return False
+    cards = Path("/proc/asound/cards")
+    try:
+        return not cards.exists() or "no soundcards" in cards.read_text()
+    except OSError:
+        return False
+
+
 def portaudio_has_devices() -> bool:
     """True when PortAudio lists at least one output device."""
+    if _linux_has_no_sound_card():
+        return False  # probing would only fill the log with ALSA errors
     try:
         return pyo.pa_count_devices() > 0 and pyo.pa_get_default_output() >= 0
     except Exception:  # pyo raises plain exceptions from its C layer
