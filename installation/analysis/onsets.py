@@ -9,7 +9,7 @@ from dataclasses import dataclass
 _EPS = 1e-4
 
 
-@dataclass
+@dataclass(slots=True)
 class OnsetDetector:
     """Onset when the fast envelope rises ``threshold_db`` over the slow one.
 

@@ -16,7 +16,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 
-@dataclass
+@dataclass(slots=True)
 class VoiceGapTracker:
     """Feed ``update(time, level_db)`` per block; read ``voice`` and ``gap_s``.
 

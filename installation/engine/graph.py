@@ -39,7 +39,6 @@ class AnalysisGraph:
 
         ms = mean_square(x)
         peak = keep(pyo.PeakAmp(x))
-        low = keep(pyo.ButLP(x, freq=250))
         mid = keep(pyo.ButBP(x, freq=math.sqrt(250 * 2000), q=math.sqrt(250 * 2000) / 1750))
         high = keep(pyo.ButHP(x, freq=2000))
         env_fast = keep(pyo.Follower2(x, risetime=0.002, falltime=0.05))
@@ -77,11 +76,14 @@ class AnalysisGraph:
         xy_hi, _ = correlation(+1)
         xx = keep(pyo.Average(keep(xd * xd), size=nd))
         dd = keep(pyo.Average(keep(delayed * delayed), size=nd))
+        # The low band needs nothing above 1 kHz either: measure it on the decimated signal.
+        low = keep(pyo.ButLP(xd, freq=250))
+        low_ms = keep(pyo.Average(keep(low * low), size=nd))
         if factor > 1:
             server.endResamplingBlock()
         centroid = keep(pyo.Centroid(x, size=1024))
         self.taps: tuple[pyo.PyoObject, ...] = (
-            ms, peak, mean_square(low), mean_square(mid), mean_square(high),
+            ms, peak, low_ms, mean_square(mid), mean_square(high),
             env_fast, env_slow, lag, xy_lo, xy, xy_hi, xx, dd, centroid)
         assert len(self.taps) == len(TAPS)
         # PyoObject.get() is _base_objs[0]._getStream().getValue() behind argument checks
