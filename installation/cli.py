@@ -214,7 +214,7 @@ def _rehearse_render(args: argparse.Namespace, show: ShowConfig, audio: Path, sc
     result = render_preview(frames, out, size=size, fps=fps, scene=scene, audio_path=audio,
                             seconds=args.seconds, progress=not args.quiet,
                             params=show.scenes.get(scene))
-    print(f"wrote {result.path} ({result.n_frames} frames, {result.seconds:.1f} s)")
+    print(f"wrote {Path(result.path).resolve()} ({result.n_frames} frames, {result.seconds:.1f} s)")
     return 0
 
 

@@ -80,24 +80,25 @@ def test_gap_starts_where_voice_stopped_and_grows():
 @pytest.mark.parametrize("pause_s, is_gap", [(0.06, False), (0.15, True)])
 def test_short_pause_is_not_a_gap(pause_s, is_gap):
     n = round(pause_s / 0.005)
-    levels = [-20.0] * 100 + [FLOOR_DB] * n + [-20.0] * 100
+    levels = [FLOOR_DB] * 60 + [-20.0] * 100 + [FLOOR_DB] * n + [-20.0] * 100
     out = _run(VoiceGapTracker(hangover_s=0.1), levels)
-    saw_gap = any(not v for v, _ in out[100:])
+    saw_gap = any(not v for v, _ in out[160:])
     assert saw_gap is is_gap
 
 
 def test_lag_is_subtracted_from_word_end():
-    levels = [-20.0] * 100 + [FLOOR_DB] * 100
+    levels = [FLOOR_DB] * 60 + [-20.0] * 100 + [FLOOR_DB] * 100
     tracker = VoiceGapTracker(lag_s=0.02)
     out = _run(tracker, levels)
-    assert 1.0 - out[-1][1] == pytest.approx(0.5 - 0.02 + 0.005, abs=0.006)
+    assert 1.3 - out[-1][1] == pytest.approx(0.8 - 0.02 + 0.005, abs=0.006)
 
 
 def test_noise_floor_raises_the_bar_for_steady_sound():
-    # Steady -30 dBFS "music" for 8 s: the floor follows it, so it stops being voice.
+    # Steady -30 dBFS "music" from the start: once there is half a second of history the
+    # floor follows it, so it is not voice for long.
     tracker = VoiceGapTracker(margin_db=14.0)
     out = _run(tracker, [-30.0] * 1600)
-    assert out[100][0] and not out[-1][0]
+    assert out[50][0] and not any(v for v, _ in out[200:])
     # A voice 20 dB above it is voice again.
     for i in range(100):
         tracker.update(8.0 + (i + 1) * 0.005, -10.0)

@@ -1,8 +1,8 @@
 """A first voice-activity and gap state machine, one block at a time.
 
-Voice is a level well above the recent noise floor (the minimum level over the last five
-seconds, so a steady room or soft music under the voice raises the bar; until five seconds
-have been heard, a quiet room is assumed). A word starts
+Voice is a level well above the recent noise floor (the quietest 100 ms, by mean power, of
+the last five seconds, so a steady room or soft music under the voice raises the bar; for the first half
+second, before there is any history, a quiet room is assumed). A word starts
 after ``word_min_s`` of voice and ends after ``hangover_s`` without; its end is back-dated
 to the first quiet block, less the level measurement's own lag, so the gap starts where the
 silence really began. Issue 3 refines this detector; the contract (``voice``, ``gap_s``)
@@ -33,6 +33,7 @@ class VoiceGapTracker:
     hysteresis_db: float = 4.0
     floor_window_s: float = 5.0
     floor_segment_s: float = 0.1
+    warmup_s: float = 0.5
 
     voice: bool = False
     gap_s: float = 0.0
@@ -44,25 +45,31 @@ class VoiceGapTracker:
     _silence_start: float = math.nan
     _prev_time: float = 0.0
     _segments: deque = field(default_factory=deque)
-    _seg_min: float = math.inf
+    _seg_power: float = 0.0   # sum of linear power in the open segment
+    _seg_blocks: int = 0
     _seg_start: float = 0.0
     _closed_min: float = math.inf  # minimum over the closed segments in the window
 
     def noise_floor_db(self) -> float:
-        """Minimum level over the last ``floor_window_s`` (dBFS)."""
-        floor = min(self._closed_min, self._seg_min)
-        if self._prev_time < self.floor_window_s:
-            floor = min(floor, self.floor_db - self.margin_db)  # not enough history yet
+        """Quietest ``floor_segment_s`` (mean power) of the last ``floor_window_s`` (dBFS).
+
+        A mean over 100 ms, not a minimum over blocks, so one silent block between two
+        notes does not pull the floor down; a real pause fills whole segments."""
+        floor = self._closed_min
+        if self._prev_time < self.warmup_s or floor == math.inf:
+            floor = min(floor, self.floor_db - self.margin_db)  # no history yet
         return floor
 
     def threshold_db(self) -> float:
         return max(self.floor_db, self.noise_floor_db() + self.margin_db)
 
     def _track_floor(self, time: float, level_db: float) -> None:
-        self._seg_min = min(self._seg_min, level_db)
+        self._seg_power += 10.0 ** (level_db / 10.0)
+        self._seg_blocks += 1
         if time - self._seg_start >= self.floor_segment_s:
-            self._segments.append((time, self._seg_min))
-            self._seg_start, self._seg_min = time, math.inf
+            mean_db = 10.0 * math.log10(self._seg_power / self._seg_blocks + 1e-30)
+            self._segments.append((time, mean_db))
+            self._seg_start, self._seg_power, self._seg_blocks = time, 0.0, 0
             while self._segments and time - self._segments[0][0] > self.floor_window_s:
                 self._segments.popleft()
             self._closed_min = min(m for _, m in self._segments)
