@@ -20,10 +20,10 @@ W, H, FPS = 320, 180, 30
 
 @pytest.fixture(scope="module")
 def clip(tmp_path_factory) -> Path:
-    """5 s of the bundled piece: a sentence ends, a pause with music only, a new word list."""
+    """5 s of the bundled piece: music alone, then a list of words with pauses between them."""
     x, sr = sf.read(str(BUNDLED))
     path = tmp_path_factory.mktemp("clip") / "clip.wav"
-    sf.write(str(path), x[int(13.0 * sr): int(18.0 * sr)], sr)
+    sf.write(str(path), x[int(15.5 * sr): int(20.5 * sr)], sr)
     return path
 
 
@@ -34,7 +34,7 @@ def rendered(clip, tmp_path_factory) -> Path:
                           str(out), "--size", f"{W}x{H}", "--fps", str(FPS)],
                          capture_output=True, text=True, cwd=REPO, timeout=600)
     assert res.returncode == 0, res.stderr
-    assert f"wrote {out}" in res.stdout
+    assert f"wrote {out.resolve()}" in res.stdout
     return out
 
 
@@ -68,11 +68,14 @@ def test_brightness_follows_the_loudness(rendered, clip):
     hop = sr // FPS
     loud = np.array([10 * np.log10(np.mean(x[k * hop:(k + 1) * hop] ** 2) + 1e-10)
                      for k in range(len(bright))])
-    # The scene eases (attack ~30 ms, release ~300 ms): compare with smoothed loudness.
-    kernel = np.exp(-np.arange(10) / 4.0)
+    # The scene eases (level attack ~30 ms, voice ~150 ms): the picture follows the sound
+    # a few frames late. Take the best lag up to 200 ms and ask for a clear correlation.
+    kernel = np.exp(-np.arange(10) / 2.0)
     smooth = np.convolve(loud, kernel / kernel.sum())[: len(loud)]
-    r = np.corrcoef(bright, smooth)[0, 1]
-    assert r > 0.5, f"brightness/loudness correlation only {r:.2f}"
+    by_lag = {lag: np.corrcoef(bright[lag:], smooth[: len(smooth) - lag])[0, 1]
+              for lag in range(0, 7)}
+    best = max(by_lag, key=by_lag.get)
+    assert by_lag[best] > 0.6, f"brightness/loudness correlation only {by_lag}"
     assert bright.max() - bright.min() > 5  # visibly changes
 
 
