@@ -76,13 +76,14 @@ def render_preview(frames: Sequence[FeatureFrame], out_path: str | os.PathLike, 
                    seconds: float | None = None, progress: bool = True,
                    params: Mapping[str, Any] | None = None,
                    shader_dir: str | os.PathLike | None = None,
-                   quality: float = 8) -> PreviewResult:
+                   quality: float = 6) -> PreviewResult:
     """Render ``frames`` (sorted by ``.time``, seconds) to an MP4 or PNG sequence.
 
     ``size`` is (w, h) in pixels (even numbers for MP4: yuv420p), ``fps`` frames per
     second, ``scene`` a scene name or ``.frag`` path, ``params`` overrides of its
     parameters, ``seconds`` the length (default: the last frame's time).
-    ``quality`` is imageio-ffmpeg's 0..10 scale. Raises ``ValueError`` on bad
+    ``quality`` is imageio-ffmpeg's 1..10 scale (6: x264 CRF 20, visually clean; the film
+    grain makes higher settings expensive in file size). Raises ``ValueError`` on bad
     arguments and :class:`installation.render.scene.SceneError` when the scene does not
     compile (a preview has no previous scene to fall back on).
     """
