@@ -102,6 +102,17 @@ def build_parser() -> argparse.ArgumentParser:
                         "a short human summary")
     f.add_argument("--seconds", type=_positive(float), metavar="N", help="only the first N s")
 
+    g = sub.add_parser(
+        "gaps", parents=[common], help="print the pauses between words in an audio file",
+        description="Run the live gap detector over a file (pyo offline mode, causal: only "
+                    "past audio, block by block) and print every pause of at least "
+                    "analysis.gap_min_s between two words.")
+    g.add_argument("audio", type=Path, metavar="AUDIO", help="WAV, FLAC, OGG or AIFF file")
+    g.add_argument("--json", action="store_true",
+                   help='a JSON array [{"start": s, "end": s, "emitted_at": s}, ...] (s from '
+                        "the file's start; emitted_at is when the live detector confirmed "
+                        "the gap's start); without it, one line per gap")
+
     s = sub.add_parser("scenes", parents=[common], help="list the scenes and their parameters",
                        description="List the scenes in shaders/ with their parameters.")
     s.add_argument("--json", action="store_true", help="as JSON")
@@ -135,6 +146,28 @@ def _progress_bar(enabled: bool, desc: str, unit: str):
         bar.refresh()
 
     return progress, bar.close
+
+
+def cmd_gaps(args: argparse.Namespace, show: ShowConfig) -> int:
+    from installation.analysis.gaps import gaps_from_frames
+    from installation.engine.offline import analyse_file
+
+    progress, close = _progress_bar(not args.quiet and not args.json, "analysing", "block")
+    try:
+        frames = analyse_file(args.audio, sample_rate=show.audio.sample_rate,
+                              block_size=show.audio.block_size, settings=show.analysis,
+                              progress=progress)
+    finally:
+        close()
+    gaps = gaps_from_frames(frames, show.analysis.gap_min_s)
+    if args.json:
+        sys.stdout.write(json.dumps(gaps) + "\n")
+        return 0
+    for g in gaps:
+        sys.stdout.write(f"{g['start']:9.3f} – {g['end']:9.3f} s  ({1000 * (g['end'] - g['start']):.0f} ms, "
+                         f"emitted at {g['emitted_at']:.3f} s)\n")
+    sys.stdout.write(f"{len(gaps)} gaps\n")
+    return 0
 
 
 def cmd_features(args: argparse.Namespace, show: ShowConfig) -> int:
@@ -213,7 +246,8 @@ def _rehearse_render(args: argparse.Namespace, show: ShowConfig, audio: Path, sc
     log.info("rendering %s at %dx%d, %d fps, scene %s", out, size[0], size[1], fps, scene)
     result = render_preview(frames, out, size=size, fps=fps, scene=scene, audio_path=audio,
                             seconds=args.seconds, progress=not args.quiet,
-                            params=show.scenes.get(scene))
+                            params=show.scenes.get(scene),
+                            flash_guard=show.render.flash_guard, outputs=_calibration(show))
     print(f"wrote {Path(result.path).resolve()} ({result.n_frames} frames, {result.seconds:.1f} s)")
     return 0
 
@@ -224,7 +258,8 @@ def _rehearse_window(args: argparse.Namespace, show: ShowConfig, audio: Path,
 
     from installation.engine.live import LiveEngine
     from installation.engine.server import choose_backend
-    from installation.osc.transport import ControlServer, FeatureReceiver, parse_hostport
+    from installation.osc.transport import (ControlServer, FeatureReceiver, StatusSender,
+                                            parse_hostport)
     from installation.render.window import run_window
 
     backend = choose_backend(show.audio.backend)
@@ -237,20 +272,41 @@ def _rehearse_window(args: argparse.Namespace, show: ShowConfig, audio: Path,
                             osc.allow)
     targets = [(osc.host, receiver.port)] + [parse_hostport(t) for t in osc.targets]
     engine = LiveEngine(show, backend, file=audio, targets=targets)
+    status = StatusSender([parse_hostport(t) for t in osc.targets], osc.prefix, control.peers)
     size = args.size or (show.render.width, show.render.height)
     log.info("OSC: features to %s, control on port %d", ", ".join(f"{h}:{p}" for h, p in targets),
              control.port)
     try:
         engine.start()
-        run_window(receiver.take, commands, size=size, scene=scene,
-                   fullscreen=show.render.fullscreen, master=show.render.master,
-                   params=show.scenes.get(scene), stop=engine.finished,
-                   seconds=args.seconds)
+        render = show.render
+        common = dict(scene=scene, master=render.master, scene_params=show.scenes,
+                      stop=engine.finished, seconds=args.seconds, crossfade_s=render.crossfade_s,
+                      param_smoothing_s=render.param_smoothing_s,
+                      flash_guard=render.flash_guard, hot_reload=render.hot_reload,
+                      vsync=render.vsync, status=status,
+                      status_interval_s=render.status_interval_s)
+        if show.outputs:   # projectors: one window per output, warped and blended
+            from installation.render.outputs import run_outputs
+            run_outputs(receiver.take, commands, outputs=show.outputs,
+                        calibration=_calibration(show), canvas_size=size, **common)
+        else:
+            run_window(receiver.take, commands, size=size, fullscreen=render.fullscreen,
+                       **common)
     finally:
         engine.stop()
+        status.close()
         control.close()
         receiver.close()
     return 0
+
+
+def _calibration(show: ShowConfig):
+    """The outputs' calibration (show.toml + the saved file), or None without outputs."""
+    if not show.outputs:
+        return None
+    from installation.render.calibration import Calibration
+
+    return Calibration.from_show(show)
 
 
 def cmd_scenes(args: argparse.Namespace, show: ShowConfig) -> int:
@@ -286,7 +342,8 @@ def cmd_check(args: argparse.Namespace, show: ShowConfig) -> int:
     return 0
 
 
-COMMANDS = {"rehearse": cmd_rehearse, "features": cmd_features, "scenes": cmd_scenes,
+COMMANDS = {"rehearse": cmd_rehearse, "features": cmd_features, "gaps": cmd_gaps,
+            "scenes": cmd_scenes,
             "check": cmd_check}
 
 

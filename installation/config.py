@@ -74,13 +74,28 @@ class AnalysisConfig:
     onset_threshold_db: float = _f(6.0, "rise (dB) of the fast envelope over the slow one "
                                    "that counts as an onset", lo=0.5, hi=40.0)
     onset_refractory_s: float = _f(0.08, "minimum time between two onsets (s)", lo=0.01, hi=1.0)
-    vad_margin_db: float = _f(14.0, "a block is voice when its level exceeds the tracked "
-                              "noise floor by this much (dB)", lo=3.0, hi=40.0)
-    vad_floor_db: float = _f(-55.0, "absolute level (dBFS) below which nothing is voice",
-                             lo=-100.0, hi=-10.0)
-    word_min_s: float = _f(0.05, "voice must last this long to start a word (s)", lo=0.0, hi=1.0)
-    hangover_s: float = _f(0.1, "silence must last this long to end a word (s); shorter "
-                           "pauses are not gaps", lo=0.02, hi=2.0)
+    vad_margin_db: float = _f(14.0, "margin (dB) over the noise floor of the first, "
+                              "level-only voice tracker (analysis/voice.py); the gap detector "
+                              "does not use it", lo=3.0, hi=40.0)
+    vad_floor_db: float = _f(-55.0, "absolute level (dBFS) below which no pitch or centroid "
+                             "is reported", lo=-100.0, hi=-10.0)
+    word_min_s: float = _f(0.1, "voice must last this long to start a word (s); shorter "
+                           "blips (a pluck in a pause) do not split a gap", lo=0.0, hi=1.0)
+    hangover_s: float = _f(0.06, "silence must last this long before a gap start is emitted "
+                           "(s); the gap is back-dated to where the silence began", lo=0.02,
+                           hi=2.0)
+    gap_min_s: float = _f(0.1, "shortest pause reported as a gap (s) by `installation gaps`; "
+                          "a shorter pause still sends gap start/end", lo=0.02, hi=5.0)
+    gap_threshold: float = _f(0.5, "voice likelihood above which a block is voice (a word "
+                              "ends when the smoothed likelihood falls below 0.7 of it)",
+                              lo=0.05, hi=0.95)
+    gap_floor_db: float = _f(-90.0, "absolute level (dBFS) below which nothing is voice",
+                             lo=-120.0, hi=-20.0)
+    gap_floor_window_s: float = _f(3.0, "the gap detector's band floors are the quietest "
+                                   "100 ms of this many seconds (s)", lo=0.5, hi=30.0)
+    gap_noise_floor_db: float = _f(0.0, "fixed noise floor (dBFS RMS, whole band) instead of "
+                                   "the self-calibrated one; 0 calibrates itself",
+                                   lo=-120.0, hi=0.0)
 
 
 @dataclass(frozen=True)
@@ -106,6 +121,54 @@ class RenderConfig:
     fps: int = _f(30, "frames per second of preview videos", lo=1, hi=240)
     fullscreen: bool = _f(False, "open the window fullscreen (gallery mode)")
     master: float = _f(1.0, "initial master level", lo=0.0, hi=1.0)
+    crossfade_s: float = _f(1.5, "crossfade between scenes (s); 0 cuts. OSC `/crossfade` "
+                            "changes it while running", lo=0.0, hi=60.0)
+    param_smoothing_s: float = _f(0.25, "time constant (s) with which a scene parameter set "
+                                  "over OSC glides to its new value (no zipper steps); 0 jumps",
+                                  lo=0.0, hi=10.0)
+    flash_guard: bool = _f(True, "photosensitive safety: never more than 3 large-area "
+                           "luminance flashes per second in the output, whatever a scene does")
+    hot_reload: bool = _f(True, "reload a scene within 0.5 s when its shader file (or a file "
+                          "it includes) is saved; a broken save keeps the last good version")
+    vsync: bool = _f(True, "wait for the display's refresh (no tearing)")
+    status_interval_s: float = _f(1.0, "how often frame pacing (frame time, dropped frames, "
+                                  "feature age) is sent over OSC `/status/frame` (s)",
+                                  lo=0.1, hi=60.0)
+    calibration: str = _f("calibration.json", "where output calibration (keystone, blend, "
+                          "region) changed over OSC is kept, saved atomically; it overrides "
+                          "the `[[outputs]]` values at start. Relative to the show file")
+
+
+@dataclass(frozen=True)
+class OutputConfig:
+    """One projector: a window on a monitor showing a region of the shared canvas
+    (render.width x render.height), keystoned and soft-edge blended."""
+
+    name: str = _f("", "a name for logs and OSC replies (default `output N`)")
+    monitor: str = _f("", "monitor to open on: its name as the OS reports it (e.g. "
+                      "`HDMI-1`), or its index (`0`, `1`); empty: the primary monitor")
+    fullscreen: bool = _f(True, "cover the monitor: a borderless window at the monitor's "
+                          "position and size, no cursor (false: a window at `position`/`size`)")
+    position: list = _f([0, 0], "window position in screen pixels when not fullscreen",
+                        kind="ints2")
+    size: list = _f([0, 0], "window / output size in pixels; [0, 0]: the monitor's size "
+                    "(fullscreen) or the region's share of the canvas", kind="ints2")
+    region: list = _f([0.0, 0.0, 1.0, 1.0], "the part of the canvas it shows: x0, y0, x1, y1 "
+                      "as fractions of the canvas (y up); overlap neighbours by the blend "
+                      "width", kind="region")
+    keystone: list = _f([0.0, 0.0, 1.0, 0.0, 1.0, 1.0, 0.0, 1.0], "where the picture's "
+                        "corners land, as fractions of the output (x right, y up): "
+                        "bottom-left x y, bottom-right, top-right, top-left (a homography)",
+                        kind="keystone")
+    blend_left: float = _f(0.0, "soft-edge width on the left, fraction of the output",
+                           lo=0.0, hi=0.5)
+    blend_right: float = _f(0.0, "soft-edge width on the right", lo=0.0, hi=0.5)
+    blend_top: float = _f(0.0, "soft-edge width at the top", lo=0.0, hi=0.5)
+    blend_bottom: float = _f(0.0, "soft-edge width at the bottom", lo=0.0, hi=0.5)
+    blend_gamma: float = _f(2.2, "the projector's gamma, so the light of two overlapping "
+                            "edges sums to one", lo=0.5, hi=4.0)
+    blend_curve: float = _f(0.5, "shape of the edge ramp: 0 linear, 1 smooth S", lo=0.0,
+                            hi=1.0)
 
 
 @dataclass(frozen=True)
@@ -118,6 +181,7 @@ class ShowConfig:
     osc: OscConfig = field(default_factory=OscConfig)
     render: RenderConfig = field(default_factory=RenderConfig)
     scenes: dict = field(default_factory=dict)
+    outputs: tuple = ()          # OutputConfig, one per projector ([[outputs]])
     path: Path | None = None
 
 
@@ -130,7 +194,15 @@ SECTIONS: dict[str, type] = {
 }
 
 
+_NUMBER_LISTS = {"ints2": (2, int), "region": (4, float), "keystone": (8, float)}
+
+
 def _type_name(tp: Any, kind: str | None) -> str:
+    if kind in _NUMBER_LISTS:
+        n, t = _NUMBER_LISTS[kind]
+        return f"a list of {n} {'integers' if t is int else 'numbers'}" + (
+            " [x0, y0, x1, y1] from 0 to 1 with x0 < x1, y0 < y1" if kind == "region" else
+            " (4 corners x y, each from -1 to 2)" if kind == "keystone" else "")
     if kind == "hostports":
         return 'a list of "host:port" strings'
     if kind == "networks":
@@ -154,6 +226,19 @@ def _check_value(path: Path | str, key: str, fld: dataclasses.Field, value: Any)
         raise ConfigError(path, key, "one of " + ", ".join(f'"{c}"' for c in choices), value)
     if lo is not None and value < lo or hi is not None and value > hi:
         raise ConfigError(path, key, f"a value from {lo:g} to {hi:g}", value)
+    if kind in _NUMBER_LISTS:
+        n, t = _NUMBER_LISTS[kind]
+        ok = len(value) == n and all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                                     and (t is float or isinstance(v, int)) for v in value)
+        if ok and kind == "region":
+            ok = all(0 <= v <= 1 for v in value) and value[0] < value[2] and value[1] < value[3]
+        if ok and kind == "keystone":
+            ok = all(-1 <= v <= 2 for v in value)
+        if ok and kind == "ints2":
+            ok = all(0 <= v <= 65535 for v in value)
+        if not ok:
+            raise ConfigError(path, key, _type_name(list, kind), value)
+        value = [t(v) for v in value]
     if kind == "hostports":
         value = [_check_hostport(path, f"{key}[{i}]", v) for i, v in enumerate(value)]
     if kind == "networks":
@@ -215,9 +300,14 @@ def parse_show(data: Mapping[str, Any], path: Path | str = "<show>") -> ShowConf
             kwargs[key] = _section(path, key, SECTIONS[key], raw)
         elif key == "scenes":
             kwargs[key] = _scenes(path, raw)
+        elif key == "outputs":
+            if not isinstance(raw, list):
+                raise ConfigError(path, "outputs", "an array of tables ([[outputs]])", raw)
+            kwargs[key] = tuple(_section(path, f"outputs[{i}]", OutputConfig, item)
+                                for i, item in enumerate(raw))
         else:
             raise ConfigError(path, key, "one of the sections " + ", ".join(
-                [*SECTIONS, "scenes"]) + " (unknown section)")
+                [*SECTIONS, "scenes", "outputs"]) + " (unknown section)")
     show = ShowConfig(**kwargs, path=Path(path) if path != "<show>" else None)
     if show.osc.feature_port == show.osc.control_port:
         raise ConfigError(path, "osc.control_port", "a port different from osc.feature_port",
@@ -275,6 +365,16 @@ def schema_markdown() -> str:
             lines.append(f"| `{name}.{fld.name}` | `{_toml(default)}` | {allowed} | {meta['doc']} |")
     lines.append("| `scenes.NAME.PARAM` | the scene's header default | the scene's MIN … MAX "
                  "| a scene parameter, e.g. `[scenes.os1]` `glow = 0.8` |")
+    for fld in dataclasses.fields(OutputConfig):
+        meta = fld.metadata
+        default = fld.default if fld.default is not dataclasses.MISSING else fld.default_factory()
+        if meta["lo"] is not None:
+            allowed = f"{meta['lo']:g} … {meta['hi']:g}"
+        else:
+            allowed = _type_name({"int": int, "float": float, "bool": bool, "str": str,
+                                  "list": list}[str(fld.type)], meta["kind"])
+        lines.append(f"| `outputs[N].{fld.name}` | `{_toml(default)}` | {allowed} | "
+                     f"{meta['doc']} |")
     return "\n".join(lines) + "\n"
 
 

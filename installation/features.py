@@ -49,10 +49,40 @@ FEATURES: tuple[FeatureSpec, ...] = (
                 "voicing confidence: normalised autocorrelation at the pitch period"),
     FeatureSpec("centroid_hz", "Hz", 0.0, 24000.0, "spectral centroid"),
     FeatureSpec("voice", "bool", 0.0, 1.0,
-                "1 while a word is being spoken (first voice-activity detector)", kind="bool"),
+                "1 while a word is being spoken (the gap detector, analysis/gaps.py)",
+                kind="bool"),
     FeatureSpec("gap_s", "s", 0.0, 86400.0,
-                "seconds since the last word ended; 0 while speaking. Before the first word "
-                "it counts from the start of the stream"),
+                "gap elapsed: seconds since the last word ended (back-dated); 0 while "
+                "speaking. Before the first word it counts from the start of the stream"),
+    FeatureSpec("word_start", "trigger", 0.0, 1.0,
+                "1 on the block a word is confirmed (its start is back-dated by word_min)",
+                kind="trigger"),
+    FeatureSpec("word_end", "trigger", 0.0, 1.0,
+                "1 on the block a word's end is confirmed (same block as gap_start)",
+                kind="trigger"),
+    FeatureSpec("gap_start", "trigger", 0.0, 1.0,
+                "1 on the block a pause between two words is confirmed; see gap_start_time "
+                "and gap_emit_time", kind="trigger"),
+    FeatureSpec("gap_end", "trigger", 0.0, 1.0,
+                "1 on the block the pause ends (the next word is confirmed); see gap_duration",
+                kind="trigger"),
+    FeatureSpec("gap_start_time", "s", 0.0, 86400.0,
+                "estimated true start of the current or last gap (back-dated, s from stream "
+                "start)"),
+    FeatureSpec("gap_emit_time", "s", 0.0, 86400.0,
+                "when that gap start was confirmed (s from stream start): emit - start is "
+                "the detector's delay"),
+    FeatureSpec("gap_duration", "s", 0.0, 86400.0,
+                "duration of the last finished gap (s), set on gap_end"),
+    FeatureSpec("gap_depth", "ratio", 0.0, 1.0,
+                "silence likelihood: 1 - the smoothed voice likelihood. Moves on the first "
+                "quiet block, before a gap is confirmed"),
+    FeatureSpec("gap_expected", "s", 0.0, 60.0,
+                "expected length of the current pause from the speaker's recent pauses "
+                "(median of the last 8 gaps, log domain; 0.4 s before any)"),
+    FeatureSpec("speech_rate", "words/min", 0.0, 600.0,
+                "words started per minute over the last 20 s"),
+    FeatureSpec("word_duration", "s", 0.0, 60.0, "duration of the last finished word (s)"),
 )
 
 FEATURE_NAMES: tuple[str, ...] = tuple(spec.name for spec in FEATURES)
@@ -81,6 +111,17 @@ class FeatureFrame:
     centroid_hz: float = 0.0
     voice: float = 0.0
     gap_s: float = 0.0
+    word_start: float = 0.0
+    word_end: float = 0.0
+    gap_start: float = 0.0
+    gap_end: float = 0.0
+    gap_start_time: float = 0.0
+    gap_emit_time: float = 0.0
+    gap_duration: float = 0.0
+    gap_depth: float = 0.0
+    gap_expected: float = 0.0
+    speech_rate: float = 0.0
+    word_duration: float = 0.0
 
     def values(self) -> tuple[float, ...]:
         """The feature values in :data:`FEATURE_NAMES` order."""

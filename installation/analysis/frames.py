@@ -7,15 +7,17 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from installation.analysis.levels import ms_to_dbfs, peak_to_dbfs
+from installation.analysis.levels import _AES17_OFFSET_DB, ms_to_dbfs, peak_to_dbfs
 from installation.analysis.onsets import OnsetDetector
-from installation.analysis.taps import TAPS
+from installation.analysis.taps import GAP_WINDOW_S, TAPS
+from installation.analysis.gaps import GapDetector
 from installation.analysis.voice import VoiceGapTracker
 from installation.config import AnalysisConfig
-from installation.features import FeatureFrame
+from installation.features import FLOOR_DB, FeatureFrame
 
 _UNPACKED = ("ms", "peak", "low_ms", "mid_ms", "high_ms", "env_fast", "env_slow", "lag",
-             "xy_lo", "xy", "xy_hi", "xx", "dd", "centroid")
+             "xy_lo", "xy", "xy_hi", "xx", "dd", "centroid", "fast_ms", "b250_ms", "b500_ms",
+             "b1k_ms", "b2k_ms", "air_ms")
 if TAPS != _UNPACKED:
     raise RuntimeError("FrameBuilder.push unpacks the taps in a stale order")
 
@@ -40,6 +42,23 @@ def refine_pitch(lag: float, xy_lo: float, xy: float, xy_hi: float, rate: float)
     return rate / (lag + shift)
 
 
+def _ms_db(ms: np.ndarray) -> np.ndarray:
+    """:func:`ms_to_dbfs` on an array."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        db = 10.0 * np.log10(np.maximum(ms, 1e-300)) + _AES17_OFFSET_DB
+    return np.where(ms > 1e-12, np.maximum(db, FLOOR_DB), FLOOR_DB)
+
+
+def _gap_values(g: GapDetector) -> tuple[float, ...]:
+    """The gap detector's frame fields, from ``voice`` to ``word_duration``."""
+    return (1.0 if g.speaking else 0.0, g.gap_elapsed,
+            1.0 if g.word_started else 0.0, 1.0 if g.word_ended else 0.0,
+            1.0 if g.gap_started else 0.0, 1.0 if g.gap_ended else 0.0,
+            g.gap_start if g.gap_start == g.gap_start else 0.0,
+            g.gap_emitted if g.gap_emitted == g.gap_emitted else 0.0,
+            g.gap_duration, g.gap_depth, g.expected_gap, g.rate_wpm, g.word_duration)
+
+
 @dataclass
 class FrameBuilder:
     """Stateful converter; one instance per stream.
@@ -62,16 +81,81 @@ class FrameBuilder:
         self.voice = VoiceGapTracker(margin_db=s.vad_margin_db, floor_db=s.vad_floor_db,
                                      word_min_s=s.word_min_s, hangover_s=s.hangover_s,
                                      lag_s=self.level_window_s)
+        block_s = self.block_size / self.sample_rate
+        # The gap bands' window centre lies half a window plus the read lag behind the
+        # block's end (graph.GAP_WINDOW_S rounded to samples, as the graph does).
+        read_lag = (self.block_size - 1) / self.sample_rate
+        nf = max(32, int(round(GAP_WINDOW_S * self.sample_rate)))
+        self.gaps = GapDetector(block_s, lag_s=read_lag + 0.5 * nf / self.sample_rate,
+                                floor_window_s=s.gap_floor_window_s,
+                                abs_floor_db=s.gap_floor_db, on_threshold=s.gap_threshold,
+                                off_threshold=0.7 * s.gap_threshold,
+                                word_min_s=s.word_min_s, gap_confirm_s=s.hangover_s,
+                                gap_min_s=s.gap_min_s, noise_floor_db=s.gap_noise_floor_db)
 
-    def push(self, row: np.ndarray | list[float]) -> FeatureFrame:
-        """Turn one tap row (``len(TAPS)`` floats) into the next frame."""
+    def push_many(self, rows: np.ndarray) -> list[FeatureFrame]:
+        """Frames of many rows ``(n, len(TAPS))`` at once (offline analysis): the same
+        frames as :meth:`push` row by row (to float rounding), with everything that has no
+        state computed on whole columns and the gap model run on all blocks in one go. A
+        live stream pushes row by row. Starts a fresh stream."""
+        rows = np.asarray(rows, dtype=np.float64)
+        if rows.ndim != 2 or rows.shape[1] != len(TAPS):
+            raise ValueError(f"rows must have shape (n, {len(TAPS)}), got {rows.shape}")
+        if self.block != 0:
+            raise ValueError("push_many starts a stream: use a fresh FrameBuilder")
+        n = len(rows)
+        if n == 0:
+            return []
+        s = self.settings
+        c = {name: rows[:, i] for i, name in enumerate(TAPS)}
+        times = (np.arange(n) + 1) * self.block_size / self.sample_rate
+        level = _ms_db(c["ms"])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            peak = np.where(c["peak"] > 1e-6,
+                            np.maximum(20.0 * np.log10(np.maximum(c["peak"], 1e-300)),
+                                       FLOOR_DB), FLOOR_DB)
+            strength = np.maximum(0.0, 20.0 * np.log10((c["env_fast"] + 1e-4)
+                                                       / (c["env_slow"] + 1e-4)))
+            denom = np.sqrt(np.maximum(c["xx"], 0.0) * np.maximum(c["dd"], 0.0))
+            voicing = np.where(denom < 1e-10, 0.0, np.clip(
+                c["xy"] / np.where(denom < 1e-10, 1.0, denom), 0.0, 1.0))
+            lag, lo, xy, hi = c["lag"], c["xy_lo"], c["xy"], c["xy_hi"]
+            curvature = lo - 2.0 * xy + hi
+            shift = np.where(curvature < 0.0, np.clip(
+                0.5 * (lo - hi) / np.where(curvature < 0.0, curvature, -1.0), -1.0, 1.0), 0.0)
+            pitch = np.where(lag < 2, 0.0, self.pitch_rate / np.where(lag < 2, 1.0, lag + shift))
+        pitch[(voicing < s.voicing_threshold) | (pitch < s.pitch_min_hz)
+              | (pitch > s.pitch_max_hz) | (level < s.vad_floor_db)] = 0.0
+        centroid = c["centroid"]
+        centroid = np.where((centroid > 0.0) & (level > s.vad_floor_db - 30), centroid, 0.0)
+        bands = np.column_stack([c[k] for k in ("fast_ms", "low_ms", "b250_ms", "b500_ms",
+                                                "b1k_ms", "b2k_ms", "air_ms")])
+        p = self.gaps.likelihoods(times, bands, voicing, strength)
+        cols = zip(times.tolist(), level.tolist(), peak.tolist(), _ms_db(c["low_ms"]).tolist(),
+                   _ms_db(c["mid_ms"]).tolist(), _ms_db(c["high_ms"]).tolist(),
+                   strength.tolist(), pitch.tolist(), voicing.tolist(), centroid.tolist(),
+                   p.tolist())
+        frames = []
+        onsets, gaps, frame = self.onsets, self.gaps, FeatureFrame
+        for block, (t, lv, pk, lo_db, mid_db, hi_db, st, f0, vc, ce, q) in enumerate(cols):
+            onset = onsets.decide(t, st)
+            gaps.advance(t, q)
+            frames.append(frame(t, block, lv, pk, lo_db, mid_db, hi_db, st,
+                                1.0 if onset else 0.0, f0, vc, ce, *_gap_values(gaps)))
+        self.block = n
+        return frames
+
+    def push(self, row: np.ndarray | list[float], *,
+             likelihood: float | None = None) -> FeatureFrame:
+        """Turn one tap row (``len(TAPS)`` floats) into the next frame. ``likelihood``:
+        the gap detector's voice likelihood if already computed (:meth:`push_many`)."""
         if len(row) != len(TAPS):
             raise ValueError(f"tap row has {len(row)} values, expected {len(TAPS)}")
         if isinstance(row, np.ndarray):
             row = row.tolist()  # plain floats: much faster than numpy scalars one by one
         # One unpack in TAPS order (asserted at import below): this runs 190 times a second.
         (ms, peak, low_ms, mid_ms, high_ms, env_fast, env_slow, lag, xy_lo, xy, xy_hi, xx,
-         dd, centroid) = row
+         dd, centroid, fast_ms, b250_ms, b500_ms, b1k_ms, b2k_ms, air_ms) = row
         block = self.block
         time = (block + 1) * self.block_size / self.sample_rate
         s = self.settings
@@ -82,12 +166,16 @@ class FrameBuilder:
         if voicing < s.voicing_threshold or not s.pitch_min_hz <= pitch <= s.pitch_max_hz \
                 or level < s.vad_floor_db:
             pitch = 0.0
-        voice = self.voice
-        voice.update(time, level)
+        gaps = self.gaps
+        if likelihood is None:
+            gaps.update(time, (fast_ms, low_ms, b250_ms, b500_ms, b1k_ms, b2k_ms, air_ms),
+                        voicing, strength)
+        else:
+            gaps.advance(time, likelihood)
         frame = FeatureFrame(
             time, block, level, peak_to_dbfs(peak), ms_to_dbfs(low_ms), ms_to_dbfs(mid_ms),
             ms_to_dbfs(high_ms), strength, 1.0 if onset else 0.0, pitch, voicing,
             centroid if centroid > 0.0 and level > s.vad_floor_db - 30 else 0.0,
-            1.0 if voice.voice else 0.0, voice.gap_s)
+            *_gap_values(gaps))
         self.block += 1
         return frame

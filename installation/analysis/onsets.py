@@ -25,6 +25,10 @@ class OnsetDetector:
     def update(self, time: float, env_fast: float, env_slow: float) -> tuple[float, bool]:
         """Feed one block (``time`` in s). Returns ``(strength_db, onset)``."""
         strength = max(0.0, 20.0 * math.log10((env_fast + _EPS) / (env_slow + _EPS)))
+        return strength, self.decide(time, strength)
+
+    def decide(self, time: float, strength: float) -> bool:
+        """The decision half of :meth:`update`, from a strength (dB) computed elsewhere."""
         onset = False
         if strength >= self.threshold_db and self._armed \
                 and time - self._last_time >= self.refractory_s:
@@ -33,4 +37,4 @@ class OnsetDetector:
             self._last_time = time
         elif strength < 0.5 * self.threshold_db:
             self._armed = True
-        return strength, onset
+        return onset

@@ -6,6 +6,10 @@ the list here (not in the engine) lets pure code and tests build rows without py
 
 from __future__ import annotations
 
+# Window (s) of the gap detector's short band taps (512 samples at 48 kHz); the graph
+# rounds it to whole samples, the frame builder back-dates by half of it.
+GAP_WINDOW_S = 0.0107
+
 TAPS: tuple[str, ...] = (
     "ms",          # mean square of the input over the level window
     "peak",        # largest |sample| in the block
@@ -21,5 +25,11 @@ TAPS: tuple[str, ...] = (
     "xx",          # mean of x(t)² on the same signal
     "dd",          # mean of x(t−lag)²
     "centroid",    # spectral centroid, Hz
+    "fast_ms",     # mean square of the input over a short (~10 ms) window
+    "b250_ms",     # mean square 250 – 500 Hz over ~10 ms (the gap detector's bands)
+    "b500_ms",     # mean square 500 Hz – 1 kHz over ~10 ms
+    "b1k_ms",      # mean square 1 – 2 kHz over ~10 ms (F2)
+    "b2k_ms",      # mean square 2 – 4 kHz over ~10 ms (F3, presence)
+    "air_ms",      # mean square above 4 kHz (sibilants) over ~10 ms; 0 below 12 kHz rate
 )
 TAP_INDEX: dict[str, int] = {name: i for i, name in enumerate(TAPS)}

@@ -13,7 +13,7 @@ import math
 import numpy as np
 import pyo
 
-from installation.analysis.taps import TAPS
+from installation.analysis.taps import GAP_WINDOW_S, TAPS
 from installation.config import AnalysisConfig
 
 LEVEL_WINDOW_S = 0.0213  # 1024 samples at 48 kHz
@@ -82,9 +82,40 @@ class AnalysisGraph:
         if factor > 1:
             server.endResamplingBlock()
         centroid = keep(pyo.Centroid(x, size=1024))
+        # The gap detector's bands: short windows (~10 ms) so a word's end shows within
+        # two blocks. Voice puts its formants (1-4 kHz) and sibilants (> 4 kHz) where soft
+        # guitar and piano have little energy; 250 Hz-1 kHz is where both live.
+        nf = max(32, int(round(GAP_WINDOW_S * sample_rate)))
+        self.gap_window_s = nf / sample_rate
+        fast_ms = keep(pyo.Average(keep(x * x), size=nf))
+        # The bands run at half the rate from 32 kHz up (a 16 kHz Nyquist is plenty for
+        # them, and it halves their cost). No anti-alias filter: what little sits above
+        # the new Nyquist folds into the air band, the same way in training and in a show.
+        half = 2 if sample_rate >= 32000 else 1
+        if half > 1:
+            server.beginResamplingBlock(-half)
+            xb = keep(pyo.Resample(x, mode=0))
+        else:
+            xb = x
+        nb = max(16, nf // half)
+
+        def short_ms(sig: pyo.PyoObject) -> pyo.PyoObject:
+            return keep(pyo.Average(keep(sig * sig), size=nb))
+
+        def octave(lo: float) -> pyo.PyoObject:  # an octave band lo..2lo, 2nd order
+            f0 = lo * math.sqrt(2.0)
+            return short_ms(keep(pyo.ButBP(xb, freq=f0, q=f0 / lo)))
+
+        bands = [octave(250), octave(500), octave(1000), octave(2000)]
+        if sample_rate / half >= 12000:
+            bands.append(short_ms(keep(pyo.ButHP(xb, freq=4000))))
+        else:  # no band above 4 kHz below a 12 kHz rate (ButHP would sit at Nyquist)
+            bands.append(keep(pyo.Sig(0.0)))
+        if half > 1:
+            server.endResamplingBlock()
         self.taps: tuple[pyo.PyoObject, ...] = (
             ms, peak, low_ms, mean_square(mid), mean_square(high),
-            env_fast, env_slow, lag, xy_lo, xy, xy_hi, xx, dd, centroid)
+            env_fast, env_slow, lag, xy_lo, xy, xy_hi, xx, dd, centroid, fast_ms, *bands)
         assert len(self.taps) == len(TAPS)
         # PyoObject.get() is _base_objs[0]._getStream().getValue() behind argument checks
         # that cost more than the read itself; bind the stream getters once.

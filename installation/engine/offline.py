@@ -77,4 +77,4 @@ def analyse_file(path: Path, *, sample_rate: int = 48000, block_size: int = 256,
                                 settings=settings, seconds=seconds,
                                             progress=progress)
     builder = FrameBuilder(sample_rate, block_size, pitch_rate, settings, level_window_s=window)
-    return [builder.push(row) for row in rows]
+    return builder.push_many(rows)  # the same frames as push() row by row, faster

@@ -38,6 +38,17 @@ _FEATURE_PATHS: dict[str, str] = {
     "centroid_hz": "/spectrum/centroid",
     "voice": "/voice/active",
     "gap_s": "/gap/elapsed",
+    "word_start": "/word/start",
+    "word_end": "/word/end",
+    "gap_start": "/gap/start",
+    "gap_end": "/gap/end",
+    "gap_start_time": "/gap/start_time",
+    "gap_emit_time": "/gap/emit_time",
+    "gap_duration": "/gap/duration",
+    "gap_depth": "/gap/depth",
+    "gap_expected": "/gap/expected",
+    "speech_rate": "/speech/rate",
+    "word_duration": "/word/duration",
 }
 
 
@@ -61,8 +72,50 @@ MASTER = Address("/master", "f", "level", 0.0, 1.0, "in", "master output level, 
 BLACKOUT = Address("/blackout", "i", "bool", 0.0, 1.0, "in",
                    "1 fades the output to black, 0 fades it back (ints, floats or T/F accepted)")
 
-IN: tuple[Address, ...] = (SCENE, MASTER, BLACKOUT)
+CROSSFADE = Address("/crossfade", "f", "s", 0.0, 60.0, "in",
+                    "crossfade time for the next scene changes (s); 0 cuts")
+PARAM = Address("/param/<scene>/<name>", "f", "param", None, None, "in",
+                "set parameter <name> of scene <scene> (as in its JSON header; clamped to "
+                "its MIN/MAX); the value glides there over render.param_smoothing_s. A "
+                "color takes 4 floats (r g b a), a point2D 2, a bool 0/1. Kept per scene: "
+                "set it before switching and the scene starts with it")
+RELOAD = Address("/reload", "i", "bool", 0.0, 1.0, "in",
+                 "1 reloads the current scene from disk now (saving the file also does)")
+KEYSTONE = Address("/output/<n>/keystone", "ffffffff", "fraction", -1.0, 2.0, "in",
+                   "output <n> (0-based): where the corners of its picture land, as fractions "
+                   "of the output (x right, y up): bottom-left x y, bottom-right x y, "
+                   "top-right x y, top-left x y; 0 0 1 0 1 1 0 1 is no correction. Saved "
+                   "atomically to the calibration file")
+CORNER = Address("/output/<n>/corner/<k>", "ff", "fraction", -1.0, 2.0, "in",
+                 "move one keystone corner of output <n>: k = 0 bottom-left, 1 bottom-right, "
+                 "2 top-right, 3 top-left; x y as for keystone. Saved")
+BLEND = Address("/output/<n>/blend/<side>", "fff", "width, gamma, curve", 0.0, 10.0, "in",
+                "soft edge of output <n> on side left|right|top|bottom: width (fraction of "
+                "the output, 0..0.5), gamma (0.5..4, the projector's), curve (0 linear .. 1 "
+                "smooth S). Saved")
+REGION = Address("/output/<n>/region", "ffff", "fraction", 0.0, 1.0, "in",
+                 "the part of the shared canvas output <n> shows: x0 y0 x1 y1 as fractions "
+                 "of the canvas (y up). Saved")
+CALIBRATION_RESET = Address("/calibration/reset", "i", "output", -1.0, 64.0, "in",
+                            "reset output <n>'s keystone and blend to show.toml's values "
+                            "(-1: every output). Saved")
+
+IN: tuple[Address, ...] = (SCENE, MASTER, BLACKOUT, CROSSFADE, PARAM, RELOAD, KEYSTONE, CORNER,
+                           BLEND, REGION, CALIBRATION_RESET)
 IN_BY_PATH: dict[str, Address] = {a.path: a for a in IN}
+
+# Sent by the renderer to osc.targets and to whoever sent control messages lately.
+STATUS_ERROR = Address("/status/error", "sis", "file, line, message", None, None, "out",
+                       "a scene failed to load or compile: the file, the line (0 when "
+                       "unknown) and the driver's message; the last good scene stays on screen")
+STATUS_RELOADED = Address("/status/reloaded", "s", "scene", None, None, "out",
+                          "a scene was reloaded from disk after a save")
+STATUS_FRAME = Address("/status/frame", "ffffi", "fps, ms, ms, ms, frames", 0.0, None, "out",
+                       "frame pacing every render.status_interval_s: frames per second, mean "
+                       "and worst frame time (ms), age of the latest feature frame (ms; -1 "
+                       "before the first), dropped frames (frames that took longer than 1.5 "
+                       "refresh periods) since the last report")
+STATUS: tuple[Address, ...] = (STATUS_ERROR, STATUS_RELOADED, STATUS_FRAME)
 FEATURE_BY_PATH: dict[str, Address] = {a.path: a for a in OUT if a.feature}
 
 if sorted(_FEATURE_PATHS) != sorted(FEATURE_NAMES):
@@ -85,4 +138,8 @@ def markdown(prefix: str = "/her") -> str:
               "| address | types | unit | range | meaning |", "|---|---|---|---|---|"]
     lines += [f"| `{prefix}{a.path}` | `{a.types}` | {a.unit} | {rng(a)} | {a.description} |"
               for a in IN]
+    lines += ["", "### Status sent by the renderer (to `osc.targets` and recent controllers)",
+              "", "| address | types | unit | range | meaning |", "|---|---|---|---|---|"]
+    lines += [f"| `{prefix}{a.path}` | `{a.types}` | {a.unit} | {rng(a)} | {a.description} |"
+              for a in STATUS]
     return "\n".join(lines) + "\n"

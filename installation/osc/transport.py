@@ -21,7 +21,9 @@ from pythonosc.parsing import osc_types
 
 from installation.features import FeatureFrame
 from installation.osc.codec import CodecError, decode_frame, encode_frame
-from installation.osc.namespace import IN_BY_PATH, MASTER, SCENE, BLACKOUT
+from installation.osc.namespace import (BLACKOUT, BLEND, CALIBRATION_RESET, CORNER, CROSSFADE,
+                                        IN, IN_BY_PATH, KEYSTONE, MASTER, PARAM, REGION,
+                                        RELOAD, SCENE)
 
 log = logging.getLogger(__name__)
 
@@ -173,8 +175,13 @@ Command = tuple[str, object]
 class ControlServer(_ReceiverThread):
     """Validates control messages and hands ``(name, value)`` commands to ``on_command``.
 
-    Commands: ``("scene", str)``, ``("master", float)``, ``("blackout", bool)``.
-    ``allow`` lists networks allowed to send; empty allows everyone.
+    Commands: ``("scene", str)``, ``("master", float)``, ``("blackout", bool)``,
+    ``("crossfade", s)``, ``("param", scene, name, value)`` (value a float or a tuple for
+    color/point2D), ``("reload",)``, ``("keystone", n, (8 floats))``,
+    ``("corner", n, k, x, y)``, ``("blend", n, side, width, gamma, curve)``,
+    ``("region", n, (x0, y0, x1, y1))``, ``("calibration_reset", n)``.
+    ``allow`` lists networks allowed to send; empty allows everyone. :attr:`peers` holds
+    the last few senders, so status replies reach the controllers in use.
     """
 
     def __init__(self, on_command: Callable[[Command], None], host: str = "0.0.0.0",
@@ -182,6 +189,7 @@ class ControlServer(_ReceiverThread):
         self.prefix = prefix
         self.on_command = on_command
         self.allow = [ipaddress.ip_network(a, strict=False) for a in allow]
+        self.peers: deque[tuple[str, int]] = deque(maxlen=4)
         super().__init__(host, port, "osc-control")
 
     def handle(self, data: bytes, peer: tuple[str, int]) -> None:
@@ -196,6 +204,8 @@ class ControlServer(_ReceiverThread):
             self.counters.error("parse", f"control port: malformed OSC from {peer[0]}:"
                                 f"{peer[1]} ({exc or type(exc).__name__})", malformed=True)
             return
+        if peer not in self.peers:
+            self.peers.append(peer)
         for message in messages:
             command = self.validate(message.address, list(message.params))
             if command is not None:
@@ -207,8 +217,7 @@ class ControlServer(_ReceiverThread):
             return self._reject(address, f"unknown address {address} (expected {self.prefix}/…)")
         spec = IN_BY_PATH.get(address[len(self.prefix):])
         if spec is None:
-            known = ", ".join(self.prefix + p for p in IN_BY_PATH)
-            return self._reject(address, f"unknown address {address} (known: {known})")
+            return self._validate_pattern(address, params)
         if len(params) != 1:
             return self._reject(address, f"{address}: expected 1 argument ({spec.types}), "
                                 f"got {len(params)}")
@@ -226,9 +235,110 @@ class ControlServer(_ReceiverThread):
                                 f"got {value!r}")
         if spec is MASTER:
             return ("master", float(value))
+        if spec is CROSSFADE:
+            return ("crossfade", float(value))
+        if spec is RELOAD:
+            return ("reload",) if value >= 0.5 else None
+        if spec is CALIBRATION_RESET:
+            return ("calibration_reset", int(value))
         assert spec is BLACKOUT
         return ("blackout", value >= 0.5)
+
+    def _validate_pattern(self, address: str, params: list) -> Command | None:
+        """Addresses with parts in them: /param/<scene>/<name>, /output/<n>/..."""
+        parts = address[len(self.prefix):].split("/")[1:]
+        numbers = [float(v) if isinstance(v, (bool, int, float)) else None for v in params]
+        if any(v is None for v in numbers):
+            return self._reject(address, f"{address}: expected numbers, got {params!r}")
+        if len(parts) == 3 and parts[0] == "param":
+            scene, name = parts[1], parts[2]
+            if not name.isidentifier() or not scene or not 1 <= len(numbers) <= 4:
+                return self._reject(address, f"{address}: expected {self.prefix}{PARAM.path} "
+                                    "with 1 to 4 numbers")
+            value = numbers[0] if len(numbers) == 1 else tuple(numbers)
+            return ("param", scene, name, value)
+        if len(parts) >= 3 and parts[0] == "output" and parts[1].isdigit():
+            n = int(parts[1])
+            kind = "/".join(["", *parts[2:]])
+
+            def need(spec, count: int) -> bool:
+                if len(numbers) != count:
+                    self._reject(address, f"{address}: expected {count} numbers "
+                                 f"({spec.types}), got {len(numbers)}")
+                    return False
+                if not all(spec.lo <= v <= spec.hi for v in numbers):
+                    self._reject(address, f"{address}: expected values from {spec.lo:g} to "
+                                 f"{spec.hi:g}, got {numbers}")
+                    return False
+                return True
+
+            if kind == "/keystone":
+                return ("keystone", n, tuple(numbers)) if need(KEYSTONE, 8) else None
+            if kind == "/region":
+                if not need(REGION, 4):
+                    return None
+                x0, y0, x1, y1 = numbers
+                if not (x1 > x0 and y1 > y0):
+                    return self._reject(address, f"{address}: expected x0 < x1 and y0 < y1")
+                return ("region", n, tuple(numbers))
+            if len(parts) == 4 and parts[2] == "corner" and parts[3] in ("0", "1", "2", "3"):
+                return ("corner", n, int(parts[3]), *numbers) if need(CORNER, 2) else None
+            if len(parts) == 4 and parts[2] == "blend" and parts[3] in (
+                    "left", "right", "top", "bottom"):
+                if not need(BLEND, 3):
+                    return None
+                width, gamma, curve = numbers
+                if not (width <= 0.5 and 0.5 <= gamma <= 4.0 and curve <= 1.0):
+                    return self._reject(address, f"{address}: expected width 0..0.5, gamma "
+                                        f"0.5..4, curve 0..1, got {numbers}")
+                return ("blend", n, parts[3], width, gamma, curve)
+        known = ", ".join(self.prefix + a.path for a in IN)
+        return self._reject(address, f"unknown address {address} (known: {known})")
 
     def _reject(self, address: str, message: str) -> None:
         self.counters.error(f"bad:{address}", "control port: " + message, malformed=False)
         return None
+
+
+class StatusSender:
+    """Sends renderer status messages (``/status/...``, see ``namespace.STATUS``) to fixed
+    targets and to the recent senders of control messages (``peers``, e.g.
+    :attr:`ControlServer.peers`), so TouchOSC or QLab see shader errors and frame pacing.
+    Callable as ``status(path, *args)``; never raises (a status is not worth a show)."""
+
+    def __init__(self, targets: Iterable[tuple[str, int]], prefix: str = "/her",
+                 peers: Iterable[tuple[str, int]] = ()) -> None:
+        from installation.osc.namespace import STATUS
+
+        self.targets = list(targets)
+        self.peers = peers
+        self.prefix = prefix
+        self.sent = 0
+        self.failed = 0
+        self._types = {a.path: a.types for a in STATUS}
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+
+    def __call__(self, path: str, *args) -> None:
+        from pythonosc import osc_message_builder
+
+        types = self._types.get(path)
+        if types is None or len(types) != len(args):
+            log.warning("status %s%s: not in the namespace with these arguments", self.prefix,
+                        path)
+            return
+        builder = osc_message_builder.OscMessageBuilder(address=self.prefix + path)
+        for tag, value in zip(types, args):
+            value = {"i": int, "f": float, "s": str}[tag](value)
+            builder.add_arg(value[:1000] if tag == "s" else value, arg_type=tag)
+        data = builder.build().dgram
+        for target in {*self.targets, *list(self.peers)}:
+            try:
+                self._sock.sendto(data, target)
+                self.sent += 1
+            except OSError as exc:
+                self.failed += 1
+                if self.failed == 1 or self.failed % 1000 == 0:
+                    log.warning("status to %s:%d failed: %s", *target, exc)
+
+    def close(self) -> None:
+        self._sock.close()

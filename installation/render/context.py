@@ -59,6 +59,8 @@ class HeadlessSurface:
     def framebuffer(self) -> moderngl.Framebuffer:
         return self._fbo
 
+    refresh_hz = 60.0
+
     def present(self) -> None:
         pass
 
@@ -109,7 +111,8 @@ class WindowSurface:
                  position: tuple[int, int] | None = None, fullscreen: bool = False,
                  monitor: int = 0, title: str = "installation", vsync: bool = True,
                  hide_cursor: bool = True, visible: bool = True,
-                 context_api: str = "egl") -> None:
+                 context_api: str = "egl", borderless: bool = False,
+                 share: "WindowSurface | None" = None, terminate: bool = True) -> None:
         import glfw  # imported here: headless use must not need it
 
         if context_api not in ("egl", "native"):
@@ -146,13 +149,25 @@ class WindowSurface:
             width, height = mode.size.width, mode.size.height
             handle = glfw.create_window(width, height, title, mon, None)
         else:
-            glfw.window_hint(glfw.DECORATED, True)
-            handle = glfw.create_window(width, height, title, None, None)
+            # borderless: a projector output covering its monitor without a mode change
+            glfw.window_hint(glfw.DECORATED, not borderless)
+            glfw.window_hint(glfw.FLOATING, borderless)
+            glfw.window_hint(glfw.AUTO_ICONIFY, False)
+            handle = glfw.create_window(width, height, title, None,
+                                        share._window if share is not None else None)
         if not handle:
-            glfw.terminate()
+            if terminate:
+                glfw.terminate()
             raise RuntimeError("glfw could not open a window: "
                                + "; ".join(errors or ["unknown error"]))
         self._window = handle
+        self._terminate = terminate
+        self.refresh_hz = 60.0
+        mon = (glfw.get_window_monitor(handle) or glfw.get_primary_monitor())
+        if mon:
+            mode = glfw.get_video_mode(mon)
+            if mode and mode.refresh_rate > 0:
+                self.refresh_hz = float(mode.refresh_rate)
         if position is not None and not fullscreen:
             glfw.set_window_pos(handle, int(position[0]), int(position[1]))
         glfw.make_context_current(handle)
@@ -180,6 +195,20 @@ class WindowSurface:
     def present(self) -> None:
         self._glfw.swap_buffers(self._window)
 
+    def make_current(self) -> None:
+        """Make this window's GL context current (several windows: one at a time)."""
+        self._glfw.make_context_current(self._window)
+
+    @property
+    def position(self) -> tuple[int, int]:
+        x, y = self._glfw.get_window_pos(self._window)
+        return int(x), int(y)
+
+    @property
+    def window_size(self) -> tuple[int, int]:
+        w, h = self._glfw.get_window_size(self._window)
+        return int(w), int(h)
+
     def poll(self) -> None:
         self._glfw.poll_events()
 
@@ -190,4 +219,5 @@ class WindowSurface:
         if self._window is not None:
             self._glfw.destroy_window(self._window)
             self._window = None
-            self._glfw.terminate()
+            if self._terminate:
+                self._glfw.terminate()

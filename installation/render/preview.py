@@ -27,6 +27,7 @@ import numpy as np
 
 from installation.features import FeatureFrame
 from installation.render.context import create_headless_context
+from installation.render.flashguard import FlashGuard
 from installation.render.png import write_png
 from installation.render.renderer import SceneRenderer
 from installation.render.uniforms import UniformState
@@ -76,7 +77,8 @@ def render_preview(frames: Sequence[FeatureFrame], out_path: str | os.PathLike, 
                    seconds: float | None = None, progress: bool = True,
                    params: Mapping[str, Any] | None = None,
                    shader_dir: str | os.PathLike | None = None,
-                   quality: float = 6) -> PreviewResult:
+                   quality: float = 6, flash_guard: bool = True,
+                   outputs=None) -> PreviewResult:
     """Render ``frames`` (sorted by ``.time``, seconds) to an MP4 or PNG sequence.
 
     ``size`` is (w, h) in pixels (even numbers for MP4: yuv420p), ``fps`` frames per
@@ -85,7 +87,11 @@ def render_preview(frames: Sequence[FeatureFrame], out_path: str | os.PathLike, 
     ``quality`` is imageio-ffmpeg's 1..10 scale (6: x264 CRF 20, visually clean; the film
     grain makes higher settings expensive in file size). Raises ``ValueError`` on bad
     arguments and :class:`installation.render.scene.SceneError` when the scene does not
-    compile (a preview has no previous scene to fall back on).
+    compile (a preview has no previous scene to fall back on). ``flash_guard`` puts the
+    photosensitive guard in the path, as in the room. ``outputs`` (a
+    :class:`installation.render.calibration.Calibration`) renders every projector output
+    side by side (each warped and blended from the ``size`` canvas) instead of the canvas;
+    the result's ``size`` is then the composition's.
     """
     frames = list(frames)
     if any(b.time < a.time for a, b in zip(frames, frames[1:])):
@@ -112,32 +118,62 @@ def render_preview(frames: Sequence[FeatureFrame], out_path: str | os.PathLike, 
     ctx = create_headless_context()
     bar = _progress(n_frames, progress, out)
     try:
-        renderer = SceneRenderer(ctx, (w, h), shader_dir=shader_dir)
+        renderer = SceneRenderer(ctx, (w, h), shader_dir=shader_dir,
+                                 flash_guard=FlashGuard() if flash_guard else None)
         loaded = renderer.load_scene(scene)
         state = UniformState(size=(w, h))
         state.set_params(loaded.inputs, params)
         uniforms = iter_uniforms(frames, fps=fps, n_frames=n_frames, state=state)
+        frame, out_size, cleanup = _framer(ctx, renderer, outputs)
         if pattern is not None:
             Path(pattern).parent.mkdir(parents=True, exist_ok=True)
             for k, u in enumerate(uniforms):
-                renderer.render(u)
-                write_png(pattern % k, renderer.read())
+                write_png(pattern % k, frame(u))
                 bar.update(1)
             is_folder = out.endswith(("/", os.sep)) or Path(out).is_dir()
             path = Path(pattern).parent if is_folder else Path(pattern)
         else:
-            _write_video(out, renderer, uniforms, (w, h), fps, n_frames, audio_path,
+            _write_video(out, frame, uniforms, out_size, fps, n_frames, audio_path,
                          quality, bar)
             path = Path(out)
+        cleanup()
         renderer.release()
     finally:
         bar.close()
         ctx.release()
     return PreviewResult(path=path, n_frames=n_frames, seconds=n_frames / fps, fps=fps,
-                         size=(w, h))
+                         size=out_size)
 
 
-def _write_video(out: str, renderer: SceneRenderer, uniforms: Iterator[dict[str, Any]],
+def _framer(ctx, renderer: SceneRenderer, outputs):
+    """``frame(uniforms) -> image``, the image size, and a cleanup callable."""
+    if outputs is None:
+        def frame(u):
+            renderer.render(u)
+            return renderer.read()
+        return frame, renderer.size, lambda: None
+    from installation.render.outputs import OutputPass, default_size, draw_outputs, layout
+    from installation.render.renderer import read_framebuffer, release_framebuffers
+
+    sizes = [default_size(c, renderer.size) for c in outputs.outputs]
+    size, views = layout(outputs, sizes)
+    tex = ctx.texture(size, 4)
+    fbo = ctx.framebuffer(color_attachments=[tex])
+    output_pass = OutputPass(ctx)
+
+    def frame(u):
+        renderer.render(u)
+        draw_outputs(output_pass, renderer.output_texture, outputs, fbo, views)
+        return read_framebuffer(fbo)
+
+    def cleanup():
+        output_pass.release()
+        release_framebuffers(ctx, [fbo])
+        tex.release()
+    return frame, size, cleanup
+
+
+def _write_video(out: str, frame, uniforms: Iterator[dict[str, Any]],
                  size: tuple[int, int], fps: float, n_frames: int,
                  audio_path: str | os.PathLike | None, quality: float, bar) -> None:
     import imageio_ffmpeg
@@ -155,8 +191,7 @@ def _write_video(out: str, renderer: SceneRenderer, uniforms: Iterator[dict[str,
     writer.send(None)  # start ffmpeg
     try:
         for u in uniforms:
-            renderer.render(u)
-            writer.send(np.ascontiguousarray(renderer.read()))
+            writer.send(np.ascontiguousarray(frame(u)))
             bar.update(1)
     finally:
         writer.close()

@@ -21,6 +21,7 @@ import moderngl
 import numpy as np
 
 from installation.render import scene as scenes
+from installation.render.flashguard import GRID, FlashGuard
 from installation.render.scene import Scene, SceneError, ShaderCompileError
 
 VERTEX_SHADER = """#version 330
@@ -33,13 +34,7 @@ void main() {
 }
 """
 
-COMPOSITE_SHADER = """#version 330
-in vec2 v_uv;
-uniform sampler2D u_current;
-uniform sampler2D u_previous;
-uniform float u_mix;    // 0: previous scene only, 1: current scene only
-uniform float u_gain;   // u_master * (1 - u_blackout), linear light
-out vec4 fragColor;
+_SRGB = """
 vec3 to_linear(vec3 c) {
     return mix(c / 12.92, pow((c + 0.055) / 1.055, vec3(2.4)), step(0.04045, c));
 }
@@ -47,16 +42,53 @@ vec3 to_srgb(vec3 c) {
     c = max(c, 0.0);
     return mix(c * 12.92, 1.055 * pow(c, vec3(1.0 / 2.4)) - 0.055, step(0.0031308, c));
 }
+"""
+
+# The final pass comes in two programs chosen on the CPU, not one with a branch: llvmpipe
+# pays for both sides of a uniform branch (28 ms vs 3 ms per 1280x720 pass measured).
+COMPOSITE_GAIN_SHADER = """#version 330
+in vec2 v_uv;
+uniform sampler2D u_current;
+uniform float u_gain;   // display-space gain: (u_master * (1 - u_blackout)) ^ (1 / 2.4)
+out vec4 fragColor;
 void main() {
-    vec3 c = texture(u_current, v_uv).rgb;
-    if (u_mix < 1.0) {   // crossfade in linear light
-        vec3 a = mix(to_linear(texture(u_previous, v_uv).rgb), to_linear(c), u_mix);
-        fragColor = vec4(to_srgb(a * u_gain), 1.0);
-    } else {
-        // gain only: in display space a linear gain g is ~ g^(1/2.4) (exact above the
-        // sRGB toe); saves two pow per channel, which llvmpipe feels at 1080p.
-        fragColor = vec4(c * pow(u_gain, 1.0 / 2.4), 1.0);
+    // in display space a linear gain g is ~ g^(1/2.4) (exact above the sRGB toe)
+    fragColor = vec4(texture(u_current, v_uv).rgb * u_gain, 1.0);
+}
+"""
+
+COMPOSITE_SHADER = """#version 330
+in vec2 v_uv;
+uniform sampler2D u_current;
+uniform sampler2D u_previous;
+uniform float u_mix;    // 0: previous only, 1: current only
+uniform float u_gain;   // linear light
+out vec4 fragColor;
+""" + _SRGB + """
+void main() {   // crossfade (and the flash guard's mix) in linear light
+    vec3 a = mix(to_linear(texture(u_previous, v_uv).rgb),
+                 to_linear(texture(u_current, v_uv).rgb), u_mix);
+    fragColor = vec4(to_srgb(a * u_gain), 1.0);
+}
+"""
+
+# Relative luminance (linear) of a coarse grid of the frame, for the flash guard: each
+# output texel averages 8 x 8 bilinear taps (16 x 16 texels) spread over its cell.
+REDUCE_SHADER = """#version 330
+uniform sampler2D u_frame;
+uniform vec2 u_grid;
+out vec4 fragColor;
+""" + _SRGB + """
+void main() {
+    vec2 cell = floor(gl_FragCoord.xy);
+    float sum = 0.0;
+    for (int j = 0; j < 8; j++) {
+        for (int i = 0; i < 8; i++) {
+            vec2 uv = (cell + (vec2(i, j) + 0.5) / 8.0) / u_grid;
+            sum += dot(to_linear(texture(u_frame, uv).rgb), vec3(0.2126, 0.7152, 0.0722));
+        }
     }
+    fragColor = vec4(sum / 64.0, 0.0, 0.0, 1.0);
 }
 """
 
@@ -91,6 +123,7 @@ class _Slot:
     vao: moderngl.VertexArray
     uniforms: dict[str, Any]
     params: dict[str, Any] = field(default_factory=dict)  # last p_ values it was drawn with
+    start: float | None = None  # u_time of its first frame on screen (u_scene_time = 0)
 
     def release(self) -> None:
         self.vao.release()
@@ -102,11 +135,13 @@ class SceneRenderer:
 
     ``shader_dir`` is where scene names resolve (default :func:`scene.shader_dir`).
     ``crossfade_s`` is the default crossfade when switching scenes (0: cut).
+    ``flash_guard`` (a :class:`FlashGuard`) limits large-area flashes in what is shown:
+    each frame is measured and, when needed, mixed with the previous shown frame.
     """
 
     def __init__(self, ctx: moderngl.Context, size: tuple[int, int], *,
-                 shader_dir: str | os.PathLike | None = None, crossfade_s: float = 0.0
-                 ) -> None:
+                 shader_dir: str | os.PathLike | None = None, crossfade_s: float = 0.0,
+                 flash_guard: FlashGuard | None = None) -> None:
         self.ctx = ctx
         self.shader_dir = Path(shader_dir) if shader_dir is not None else None
         self.crossfade_s = float(crossfade_s)
@@ -119,6 +154,15 @@ class SceneRenderer:
         self._composite = ctx.program(vertex_shader=VERTEX_SHADER,
                                       fragment_shader=COMPOSITE_SHADER)
         self._composite_vao = ctx.vertex_array(self._composite, [])
+        self._gain = ctx.program(vertex_shader=VERTEX_SHADER,
+                                 fragment_shader=COMPOSITE_GAIN_SHADER)
+        self._gain_vao = ctx.vertex_array(self._gain, [])
+        self.flash_guard = flash_guard
+        self._reduce = ctx.program(vertex_shader=VERTEX_SHADER, fragment_shader=REDUCE_SHADER)
+        self._reduce_vao = ctx.vertex_array(self._reduce, [])
+        self._grid_tex = ctx.texture(GRID, 4, dtype="f4")
+        self._grid_fbo = ctx.framebuffer(color_attachments=[self._grid_tex])
+        self._shown: int | None = None   # pool index of the frame on screen (guarded path)
         self._size = (0, 0)
         self._targets: list[tuple[moderngl.Texture, moderngl.Framebuffer]] = []
         self.resize(size)
@@ -137,7 +181,8 @@ class SceneRenderer:
             return
         self._release_targets()
         self._size = size
-        for _ in range(3):  # current scene, previous scene, output
+        self._shown = None
+        for _ in range(5):  # current scene, previous scene, output (x3: guard's pool)
             tex = self.ctx.texture(size, 4)
             tex.filter = (moderngl.LINEAR, moderngl.LINEAR)
             tex.repeat_x = tex.repeat_y = False
@@ -169,6 +214,8 @@ class SceneRenderer:
         if self._previous is not None:
             self._previous.release()
             self._previous = None
+        if self._current is not None and self._current.scene.path == loaded.path:
+            slot.start = self._current.start   # a reload goes on where it was
         if self._current is not None and fade > 0:
             self._previous = self._current
             self._fade_s, self._fade_start = fade, None
@@ -219,9 +266,6 @@ class SceneRenderer:
         are ignored.
         """
         now = float(uniforms.get("u_time", 0.0))
-        cur_tex, cur_fbo = self._targets[0]
-        prev_tex, prev_fbo = self._targets[1]
-        out = target if target is not None else self._targets[2][1]
         gain = max(0.0, float(uniforms.get("u_master", 1.0))
                    * (1.0 - float(uniforms.get("u_blackout", 0.0))))
         mix_value = 1.0
@@ -232,10 +276,41 @@ class SceneRenderer:
             if mix_value >= 1.0:
                 self._previous.release()
                 self._previous = None
+        if self.flash_guard is None:
+            out = target if target is not None else self._targets[2][1]
+            self._compose(uniforms, out, gain, mix_value)
+            return
+        # Guarded: compose into a free texture of the pool, measure it, and show it or
+        # its mix with the frame shown before (which must stay intact until then).
+        pool = [i for i in (2, 3, 4) if i != self._shown]
+        canvas = pool[0]
+        self._compose(uniforms, self._targets[canvas][1], gain, mix_value)
+        a = self.flash_guard.limit(self._measure(self._targets[canvas][0]), now)
+        if a < 1.0 and self._shown is not None:
+            mixed = pool[1]
+            self._pass(self._composite, self._composite_vao, self._targets[mixed][1],
+                       self._targets[canvas][0], self._targets[self._shown][0],
+                       u_mix=a, u_gain=1.0)
+            self._shown = mixed
+        else:
+            self._shown = canvas
+        if target is not None:
+            self.ctx.copy_framebuffer(target, self._targets[self._shown][1])
+
+    @property
+    def output_texture(self) -> moderngl.Texture:
+        """The texture holding the last frame rendered into the own output (the canvas
+        the output passes warp onto projectors)."""
+        return self._targets[2 if self._shown is None else self._shown][0]
+
+    def _compose(self, uniforms: Mapping[str, Any], out: moderngl.Framebuffer,
+                 gain: float, mix_value: float) -> None:
+        cur_tex, cur_fbo = self._targets[0]
+        prev_tex, prev_fbo = self._targets[1]
         if (self._current is not None and self._previous is None and gain >= 1.0
                 and tuple(out.viewport[2:]) == self._size):
             # Nothing to do in the final pass: draw straight into the target (llvmpipe
-            # spends ~20 ms per 1280x720 frame on a full-screen pass).
+            # spends several ms per 1280x720 frame on a full-screen pass).
             self._draw(self._current, uniforms, out, live=True)
             return
         if self._current is not None:
@@ -244,15 +319,32 @@ class SceneRenderer:
             cur_fbo.clear(0.0, 0.0, 0.0, 1.0)
         if self._previous is not None:
             self._draw(self._previous, uniforms, prev_fbo, live=False)
+            self._pass(self._composite, self._composite_vao, out, cur_tex, prev_tex,
+                       u_mix=mix_value, u_gain=gain)
+        else:
+            self._pass(self._gain, self._gain_vao, out, cur_tex, None,
+                       u_gain=gain ** (1.0 / 2.4))
 
+    def _pass(self, program, vao, out, current, previous, **values) -> None:
         out.use()
-        cur_tex.use(0)
-        prev_tex.use(1)
-        self._composite["u_current"].value = 0
-        self._composite["u_previous"].value = 1
-        self._composite["u_mix"].value = mix_value
-        self._composite["u_gain"].value = gain
-        self._composite_vao.render(moderngl.TRIANGLES, vertices=3)
+        current.use(0)
+        program["u_current"].value = 0
+        if previous is not None:
+            previous.use(1)
+            program["u_previous"].value = 1
+        for name, value in values.items():
+            program[name].value = value
+        vao.render(moderngl.TRIANGLES, vertices=3)
+
+    def _measure(self, texture: moderngl.Texture) -> np.ndarray:
+        """Relative luminance (linear) of ``texture`` on the :data:`GRID`, (h, w)."""
+        self._grid_fbo.use()
+        texture.use(0)
+        self._reduce["u_frame"].value = 0
+        self._reduce["u_grid"].value = (float(GRID[0]), float(GRID[1]))
+        self._reduce_vao.render(moderngl.TRIANGLES, vertices=3)
+        data = self._grid_fbo.read(components=1, dtype="f4")
+        return np.frombuffer(data, dtype=np.float32).reshape(GRID[1], GRID[0])
 
     def _draw(self, slot: _Slot, uniforms: Mapping[str, Any], fbo: moderngl.Framebuffer,
               *, live: bool) -> None:
@@ -260,6 +352,11 @@ class SceneRenderer:
         for name, member in slot.uniforms.items():
             if name == "u_resolution":
                 value: Any = (float(self._size[0]), float(self._size[1]))
+            elif name == "u_scene_time":
+                now = float(uniforms.get("u_time", 0.0))
+                if slot.start is None:
+                    slot.start = now
+                value = now - slot.start
             elif name.startswith("p_"):
                 # The scene leaving in a crossfade keeps the parameters it had.
                 if live and name in uniforms:
@@ -280,7 +377,8 @@ class SceneRenderer:
 
     def read(self) -> np.ndarray:
         """The last frame rendered into the own output: uint8 (H, W, 3), top row first."""
-        return read_framebuffer(self._targets[2][1])
+        return read_framebuffer(self._targets[2 if self._shown is None
+                                              else self._shown][1])
 
     # -- cleanup --------------------------------------------------------------------
     def _release_targets(self) -> None:
@@ -295,5 +393,8 @@ class SceneRenderer:
                 slot.release()
         self._current = self._previous = None
         self._release_targets()
-        self._composite_vao.release()
-        self._composite.release()
+        for obj in (self._composite_vao, self._composite, self._gain_vao, self._gain,
+                    self._reduce_vao, self._reduce):
+            obj.release()
+        release_framebuffers(self.ctx, [self._grid_fbo])
+        self._grid_tex.release()

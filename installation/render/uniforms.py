@@ -62,6 +62,15 @@ _HELPERS: tuple[UniformSpec, ...] = (
                 "1 when the voice turns off (a pause starts), then decays exp(-t / 800 ms)"),
     UniformSpec("u_pitch", "float", "0..1",
                 "pitch_hz log-mapped 80 Hz -> 0, 800 Hz -> 1; held while unvoiced; 80 ms"),
+    UniformSpec("u_music", "float", "0..1",
+                "the room's music: u_level while no voice is heard, smoothed slowly "
+                "(attack 1.5 s, release 4 s); for ambient layers that gather with the music"),
+    UniformSpec("u_voice_time", "float", "s",
+                "seconds of voice so far: the time integral of u_voice (a pen that only "
+                "moves while she speaks); stops in pauses"),
+    UniformSpec("u_scene_time", "float", "s",
+                "seconds since this scene first appeared on screen (the renderer sets it per "
+                "scene, so a crossfade starts the new scene at 0)"),
     UniformSpec("u_master", "float", "0..1",
                 "output level set by the operator (smoothed 150 ms); the final pass applies it"),
     UniformSpec("u_blackout", "float", "0..1",
@@ -97,6 +106,8 @@ class Smoothing:
     pitch_s: float = 0.080
     pitch_lo_hz: float = 80.0
     pitch_hi_hz: float = 800.0
+    music_attack_s: float = 1.5
+    music_release_s: float = 4.0
     master_s: float = 0.150
     blackout_s: float = 1.0  # duration of the linear blackout ramp
 
@@ -172,7 +183,8 @@ class UniformState:
         self._target = {"level": 0.0, "low": 0.0, "mid": 0.0, "high": 0.0, "voice": 0.0,
                         "pitch": pitch_to_unit(200.0, lo_hz=s.pitch_lo_hz,
                                                hi_hz=s.pitch_hi_hz)}
-        self._value = dict(self._target, gap=0.0)
+        self._value = dict(self._target, gap=0.0, music=0.0)
+        self._voice_time = 0.0
         # The pause length grows between frames: (gap_s, injected time it was true at),
         # or None while speaking.
         self._gap_ref: tuple[float, float] | None = None
@@ -182,6 +194,9 @@ class UniformState:
         self._blackout_on = False
         self._blackout = 0.0
         self.params: dict[str, UniformValue] = {}
+        #: time constant (s) with which :meth:`set_param` glides to a new value (0: jump)
+        self.param_smoothing_s = 0.0
+        self._param_targets: dict[str, UniformValue] = {}
 
     # -- controls -------------------------------------------------------------------
     def set_master(self, level: float) -> None:
@@ -196,13 +211,25 @@ class UniformState:
         """Replace the ``p_<name>`` uniforms with a scene's inputs (defaults + ``values``)."""
         self._inputs = {inp.name: inp for inp in inputs}
         self.params = param_uniforms(inputs, values)
+        self._param_targets = {}
 
-    def set_param(self, name: str, value: object) -> None:
-        """Set one parameter of the current scene (clamped); ``KeyError`` if unknown."""
+    def set_param(self, name: str, value: object, *, smooth: bool = True) -> None:
+        """Set one parameter of the current scene (clamped); ``KeyError`` if unknown.
+
+        Numbers and vectors glide there with time constant :attr:`param_smoothing_s`
+        (an operator's fader must not step visibly: no zipper noise); ``long`` and
+        ``bool`` parameters, and ``smooth=False``, jump.
+        """
         inputs = getattr(self, "_inputs", {})
         if name not in inputs:
             raise KeyError(f"unknown scene parameter {name!r}; known: {sorted(inputs)}")
-        self.params[f"p_{name}"] = inputs[name].coerce(value)
+        key, value = f"p_{name}", inputs[name].coerce(value)
+        if (smooth and self.param_smoothing_s > 0
+                and inputs[name].type in ("float", "color", "point2D")):
+            self._param_targets[key] = value
+        else:
+            self._param_targets.pop(key, None)
+            self.params[key] = value
 
     # -- time -----------------------------------------------------------------------
     @property
@@ -243,7 +270,13 @@ class UniformState:
         for key in ("level", "low", "mid", "high"):
             tau = s.level_attack_s if tg[key] > v[key] else s.level_release_s
             v[key] = _approach(v[key], tg[key], dt, tau)
+        voice_before = v["voice"]
         v["voice"] = _approach(v["voice"], tg["voice"], dt, s.voice_s)
+        # exact integral of the one-pole's path over dt (area under the exponential)
+        self._voice_time += tg["voice"] * dt + (voice_before - v["voice"]) * s.voice_s
+        music = tg["level"] * (1.0 - tg["voice"])
+        v["music"] = _approach(v["music"], music, dt, s.music_attack_s
+                               if music > v["music"] else s.music_release_s)
         # In a pause u_gap follows the (extrapolated) pause length directly: it is already
         # smooth. When a word starts it decays from wherever it was; a new pause takes over
         # once it has opened further than the decaying value.
@@ -253,6 +286,19 @@ class UniformState:
         self._pulse["word"] *= math.exp(-dt / s.word_pulse_s)
         self._pulse["gap"] *= math.exp(-dt / s.gap_pulse_s)
         self._master = _approach(self._master, self._master_target, dt, s.master_s)
+        if self._param_targets:
+            k = math.exp(-dt / self.param_smoothing_s)
+            for key, target in list(self._param_targets.items()):
+                cur = self.params[key]
+                if isinstance(target, tuple):
+                    new = tuple(b + (a - b) * k for a, b in zip(cur, target))
+                    done = all(abs(a - b) < 1e-5 for a, b in zip(new, target))
+                else:
+                    new = target + (cur - target) * k
+                    done = abs(new - target) < 1e-5
+                self.params[key] = target if done else new
+                if done:
+                    del self._param_targets[key]
         ramp = dt / s.blackout_s
         if self._blackout_on:
             self._blackout = min(1.0, self._blackout + ramp)
@@ -302,6 +348,8 @@ class UniformState:
             "u_high": v["high"], "u_voice": v["voice"], "u_gap": v["gap"],
             "u_onset_pulse": p["onset"], "u_word_pulse": p["word"], "u_gap_pulse": p["gap"],
             "u_pitch": v["pitch"], "u_master": self._master, "u_blackout": self._blackout,
+            "u_music": v["music"], "u_voice_time": self._voice_time,
+            "u_scene_time": self.time,
         }
         for name in FEATURE_NAMES:
             out[RAW_FEATURE_UNIFORM[name]] = self._raw[name]

@@ -10,8 +10,15 @@ are tuples:
                            stays on screen
 - ``("master", level)``    output level 0..1
 - ``("blackout", on)``     fade to black (True) or back (False)
-- ``("param", name, value)`` set a parameter of the current scene
+- ``("param", name, value)`` set a parameter of the current scene (glides, see
+                           :class:`ShowControl`); ``("param", scene, name, value)`` any scene's
+- ``("crossfade", s)``, ``("reload",)`` and the calibration commands: see
+                           :class:`installation.render.control.ShowControl`
 - ``("quit",)``            leave the loop
+
+Each iteration also polls the hot-reload watcher and records frame pacing
+(:class:`installation.render.pacing.FramePacing`), reported every interval to the log and
+through ``status`` (OSC ``/status/frame``).
 """
 
 from __future__ import annotations
@@ -24,6 +31,9 @@ from typing import Any, Callable, Mapping, Sequence
 
 from installation.features import FeatureFrame
 from installation.render.context import Surface
+from installation.render.control import ShowControl, make_watcher
+from installation.render.flashguard import FlashGuard
+from installation.render.pacing import FramePacing
 from installation.render.renderer import SceneRenderer
 from installation.render.scene import SceneError
 from installation.render.uniforms import UniformState
@@ -40,27 +50,12 @@ def _log_error(exc: Exception) -> None:
 def apply_command(cmd: Any, renderer: SceneRenderer, state: UniformState, *,
                   crossfade_s: float = 1.5,
                   on_error: Callable[[Exception], None] = _log_error) -> bool:
-    """Apply one command tuple; returns False for ``("quit",)``. Bad commands are
-    reported through ``on_error`` and ignored: the show goes on."""
-    try:
-        kind = cmd[0]
-        if kind == "scene":
-            scene = renderer.load_scene(cmd[1], crossfade_s=crossfade_s)
-            state.set_params(scene.inputs)
-        elif kind == "master":
-            state.set_master(float(cmd[1]))
-        elif kind == "blackout":
-            state.set_blackout(bool(cmd[1]))
-        elif kind == "param":
-            state.set_param(str(cmd[1]), cmd[2])
-        elif kind == "quit":
-            return False
-        else:
-            raise ValueError(f"unknown render command {cmd!r}; expected scene, master, "
-                             "blackout, param or quit")
-    except (SceneError, KeyError, ValueError, TypeError, IndexError) as exc:
-        on_error(exc)
-    return True
+    """Apply one command tuple without a long-lived :class:`ShowControl` (no per-scene
+    memory, no smoothing); returns False for ``("quit",)``. Bad commands are reported
+    through ``on_error`` and ignored: the show goes on."""
+    control = ShowControl(renderer, state, crossfade_s=crossfade_s,
+                          param_smoothing_s=state.param_smoothing_s, on_error=on_error)
+    return control.apply(cmd)
 
 
 def _stopped(stop: Any) -> bool:
@@ -74,16 +69,26 @@ def run_loop(surface: Surface, renderer: SceneRenderer, state: UniformState,
              frame_source: FrameSource, *, commands: "queue.Queue | None" = None,
              clock: Callable[[], float] = time.monotonic, crossfade_s: float = 1.5,
              max_frames: int | None = None, seconds: float | None = None,
-             stop: Any = None, on_error: Callable[[Exception], None] = _log_error) -> int:
+             stop: Any = None, on_error: Callable[[Exception], None] = _log_error,
+             control: ShowControl | None = None, pacing: FramePacing | None = None,
+             status: Callable[..., None] | None = None, present: Callable | None = None
+             ) -> int:
     """Render and present until the window closes, ``("quit",)``, ``max_frames`` frames,
     ``seconds`` of clock time, or ``stop`` (a ``threading.Event`` or a callable returning
     True).
 
     ``frame_source()`` returns the latest :class:`FeatureFrame`, a sequence of the frames
     that arrived since the last call (so no onset is lost), or ``None``. Time (s) goes
-    on from ``state.time``, advanced by ``clock()``. Returns the number of frames
-    presented.
+    on from ``state.time``, advanced by ``clock()``. ``control`` applies the commands and
+    hot reload (default: a :class:`ShowControl` with ``crossfade_s`` and ``on_error``);
+    ``pacing`` measures frame times (reports go to the log and ``status``). ``present``,
+    when given, replaces drawing into ``surface`` (``present(renderer, uniforms)``: the
+    outputs' warp and blend). Returns the number of frames presented.
     """
+    if control is None:
+        control = ShowControl(renderer, state, crossfade_s=crossfade_s,
+                              param_smoothing_s=state.param_smoothing_s, on_error=on_error,
+                              status=status)
     first = clock()
     start = first - state.time
     presented = 0
@@ -97,25 +102,42 @@ def run_loop(surface: Surface, renderer: SceneRenderer, state: UniformState,
                 cmd = commands.get_nowait()
             except queue.Empty:
                 break
-            if not apply_command(cmd, renderer, state, crossfade_s=crossfade_s,
-                                 on_error=on_error):
+            if not control.apply(cmd):
                 running = False   # ("quit",): later commands stay queued
                 break
         if not running:
             break
-        now = clock() - start
+        tick = clock()
+        control.poll(tick)
+        now = tick - start
         got = frame_source()
         if isinstance(got, FeatureFrame) or got is None:
             state.update(got, now)
+            arrived = got is not None
         else:
             for frame in got:
                 state.update(frame, now)
-        if min(surface.size) >= 1:   # a minimised window has no pixels: skip the draw
+            arrived = bool(got)
+        if arrived and pacing is not None:
+            pacing.features(tick)
+        if present is not None:
+            present(renderer, state)
+        elif min(surface.size) >= 1:   # a minimised window has no pixels: skip the draw
             renderer.resize(surface.size)  # render at the output's resolution
             state.size = renderer.size
             renderer.render(state.uniforms(), target=surface.framebuffer)
         surface.present()
         presented += 1
+        if pacing is not None:
+            # frames are paced by present() (vsync), so the interval between two loop
+            # starts is the frame time; one clock read per frame keeps injected clocks simple
+            pacing.frame(tick)
+            report = pacing.report(tick)
+            if report is not None:
+                (log.info if report.dropped else log.debug)("frame pacing: %s", report.line())
+                if status is not None:
+                    status("/status/frame", report.fps, report.frame_ms, report.worst_ms,
+                           report.feature_age_ms, report.dropped)
         if max_frames is not None and presented >= max_frames:
             break
     return presented
@@ -129,12 +151,18 @@ def run_window(frame_source: FrameSource, commands: "queue.Queue | None" = None,
                title: str = "installation", vsync: bool = True, hide_cursor: bool = True,
                context_api: str = "egl", clock: Callable[[], float] = time.monotonic,
                crossfade_s: float = 1.5, shader_dir: str | os.PathLike | None = None,
-               on_error: Callable[[Exception], None] = _log_error) -> int:
+               on_error: Callable[[Exception], None] = _log_error,
+               scene_params: Mapping[str, Mapping[str, Any]] | None = None,
+               param_smoothing_s: float = 0.25, flash_guard: bool = True,
+               hot_reload: bool = True, status: Callable[..., None] | None = None,
+               status_interval_s: float = 1.0) -> int:
     """Open a window (see :class:`WindowSurface`), show ``scene`` with ``params`` at
     ``master`` level, and run :func:`run_loop` until the window closes, ``("quit",)``,
     ``stop`` or ``seconds``. Raises :class:`SceneError` if the first scene does not
     compile (there is nothing to fall back on yet) and ``RuntimeError`` without a display.
-    Returns the number of frames presented.
+    ``scene_params`` are every scene's parameters (show.toml ``[scenes]``), ``status`` a
+    ``status(path, *args)`` sink (OSC ``/status/...``). Returns the number of frames
+    presented.
     """
     from installation.render.context import WindowSurface
 
@@ -143,13 +171,22 @@ def run_window(frame_source: FrameSource, commands: "queue.Queue | None" = None,
                             context_api=context_api)
     renderer = None
     try:
-        renderer = SceneRenderer(surface.ctx, surface.size, shader_dir=shader_dir)
+        renderer = SceneRenderer(surface.ctx, surface.size, shader_dir=shader_dir,
+                                 flash_guard=FlashGuard() if flash_guard else None)
         loaded = renderer.load_scene(scene)
         state = UniformState(size=surface.size, master=master)
-        state.set_params(loaded.inputs, params)
+        all_params = {k: dict(v) for k, v in (scene_params or {}).items()}
+        if params:
+            all_params.setdefault(loaded.name, {}).update(params)
+        state.set_params(loaded.inputs, all_params.get(loaded.name))
+        control = ShowControl(renderer, state, crossfade_s=crossfade_s,
+                              param_smoothing_s=param_smoothing_s, params=all_params,
+                              on_error=on_error, status=status,
+                              watcher=make_watcher(renderer, hot_reload))
+        pacing = FramePacing(refresh_hz=surface.refresh_hz, interval_s=status_interval_s)
         return run_loop(surface, renderer, state, frame_source, commands=commands,
-                        clock=clock, crossfade_s=crossfade_s, seconds=seconds, stop=stop,
-                        on_error=on_error)
+                        clock=clock, seconds=seconds, stop=stop, control=control,
+                        pacing=pacing, status=status)
     finally:
         if renderer is not None:
             renderer.release()

@@ -1,0 +1,192 @@
+"""Gap benchmark: our live gap detector against WebRTC VAD (modes 0, 3) and Silero VAD,
+in the same run, on the same files, scored the same way (``bench/scoring.py``).
+
+    .venv/bin/python bench/bench_gaps.py [--eval /work/shared/eval] [--json OUT]
+                                         [--rate 48000] [--no-anchors] [--repeat 3]
+
+Files: every ``speech/*.wav`` and ``mix/*.wav`` of the eval folder (labels beside them).
+Results are split into *dev* (the files the model was fitted on) and *held-out* (the speech
+sources in ``train_gaps.HELD_OUT`` and all their mixes). Anchors: frame decisions (WebRTC:
+30 ms frames at 16 kHz; Silero: 32 ms chunks at 16 kHz, probability ≥ 0.5, its own ONNX
+model on onnxruntime, one thread) are turned into gaps by ``scoring.gaps_from_decisions``:
+every silent run of ≥ 100 ms between two speech runs. Install them with
+``pip install -e '.[bench]'`` then ``pip install --no-deps silero-vad`` (bench/README.md).
+
+Cost is CPU time per second of audio, best of ``--repeat`` runs (the machine is shared).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("PYO_GUI_WX", "0")
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
+
+import numpy as np  # noqa: E402
+import soundfile as sf  # noqa: E402
+
+import scoring  # noqa: E402
+from train_gaps import HELD_OUT, is_held_out  # noqa: E402
+
+from installation.analysis.frames import FrameBuilder  # noqa: E402
+from installation.analysis.gaps import gaps_from_frames  # noqa: E402
+from installation.config import AnalysisConfig  # noqa: E402
+from installation.engine.offline import analyse_taps  # noqa: E402
+
+
+def read16k(path: Path) -> np.ndarray:
+    y, sr = sf.read(str(path), dtype="float64", always_2d=True)
+    y = y.mean(axis=1)
+    if sr != 16000:
+        import soxr
+        y = soxr.resample(y, sr, 16000)
+    return y
+
+
+def ours(path: Path, rate: int, block: int = 256) -> tuple[list[dict], float, float]:
+    """(gaps, seconds for the whole analysis, seconds for the gap detector's python part)."""
+    settings = AnalysisConfig()
+    t0 = time.process_time()
+    rows, window, pitch_rate = analyse_taps(path, sample_rate=rate, block_size=block,
+                                            settings=settings)
+    t1 = time.process_time()
+    builder = FrameBuilder(rate, block, pitch_rate, settings, level_window_s=window)
+    frames = [builder.push(r) for r in rows]
+    t2 = time.process_time()
+    # The detector alone, on the same rows (what the frame builder spends on it).
+    from installation.analysis.gaps import GapDetector
+    from installation.analysis.taps import TAP_INDEX as I
+    det = GapDetector(block / rate, lag_s=builder.gaps.lag_s)
+    cols = [I[n] for n in ("fast_ms", "low_ms", "b250_ms", "b500_ms", "b1k_ms", "b2k_ms", "air_ms")]
+    bands = [tuple(r) for r in rows[:, cols].tolist()]
+    v = [f.voicing for f in frames]
+    o = [f.onset_strength for f in frames]
+    dt = block / rate
+    t3 = time.process_time()
+    for i in range(len(rows)):
+        det.update((i + 1) * dt, bands[i], v[i], o[i])
+    t4 = time.process_time()
+    return gaps_from_frames(frames, settings.gap_min_s), (t1 - t0) + (t2 - t1), t4 - t3
+
+
+def webrtc(y16: np.ndarray, mode: int) -> list[dict]:
+    import webrtcvad
+
+    vad = webrtcvad.Vad(mode)
+    n = 480  # 30 ms at 16 kHz
+    pcm = (np.clip(y16, -1, 32767 / 32768) * 32768).astype("<i2")
+    dec = [vad.is_speech(pcm[i:i + n].tobytes(), 16000) for i in range(0, len(pcm) - n + 1, n)]
+    return scoring.gaps_from_decisions(dec, n / 16000)
+
+
+class Silero:
+    def __init__(self) -> None:
+        import importlib.util
+
+        import onnxruntime
+
+        # Find the bundled model without importing silero_vad (its __init__ needs torch).
+        spec = importlib.util.find_spec("silero_vad")
+        path = Path(spec.submodule_search_locations[0]) / "data" / "silero_vad.onnx"
+        opts = onnxruntime.SessionOptions()
+        opts.inter_op_num_threads = 1
+        opts.intra_op_num_threads = 1
+        self.session = onnxruntime.InferenceSession(str(path), sess_options=opts,
+                                                    providers=["CPUExecutionProvider"])
+
+    def probs(self, y16: np.ndarray) -> list[float]:
+        state = np.zeros((2, 1, 128), dtype=np.float32)
+        context = np.zeros((1, 64), dtype=np.float32)
+        sr = np.array(16000, dtype=np.int64)
+        out = []
+        x = y16.astype(np.float32)
+        for i in range(0, len(x) - 512 + 1, 512):
+            chunk = np.concatenate([context, x[None, i:i + 512]], axis=1)
+            p, state = self.session.run(None, {"input": chunk, "state": state, "sr": sr})
+            context = chunk[:, -64:]
+            out.append(float(p[0][0]))
+        return out
+
+    def gaps(self, y16: np.ndarray) -> list[dict]:
+        return scoring.gaps_from_decisions([p >= 0.5 for p in self.probs(y16)], 512 / 16000)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--eval", type=Path, default=Path("/work/shared/eval"))
+    ap.add_argument("--rate", type=int, default=48000, help="engine rate for our detector")
+    ap.add_argument("--json", type=Path, help="write every figure here")
+    ap.add_argument("--no-anchors", action="store_true")
+    ap.add_argument("--repeat", type=int, default=3, help="best of N for the costs")
+    args = ap.parse_args()
+    files = sorted([*args.eval.glob("speech/*.wav"), *args.eval.glob("mix/*.wav")])
+    if not files:
+        print(f"no wavs under {args.eval}", file=sys.stderr)
+        return 1
+    methods = ["ours"] if args.no_anchors else ["ours", "webrtc0", "webrtc3", "silero"]
+    silero = None if args.no_anchors else Silero()
+    scores: dict[tuple[str, str, str], list] = {}
+    audio_s = 0.0
+    cost = {m: 0.0 for m in methods}
+    cost["ours_detector"] = 0.0
+    for wav in files:
+        labels = scoring.load_labels(wav)
+        kind = scoring.label_kind(labels)
+        split = "held-out" if is_held_out(wav) else "dev"
+        audio_s += sf.info(str(wav)).duration
+        best = {}
+        for _ in range(args.repeat):
+            found = {}
+            g, t_all, t_det = ours(wav, args.rate)
+            found["ours"] = g
+            best["ours"] = min(best.get("ours", 1e9), t_all)
+            best["ours_detector"] = min(best.get("ours_detector", 1e9), t_det)
+            if silero is not None:
+                y16 = read16k(wav)
+                for m in (0, 3):
+                    t0 = time.process_time()
+                    found[f"webrtc{m}"] = webrtc(y16, m)
+                    best[f"webrtc{m}"] = min(best.get(f"webrtc{m}", 1e9), time.process_time() - t0)
+                t0 = time.process_time()
+                found["silero"] = silero.gaps(y16)
+                best["silero"] = min(best.get("silero", 1e9), time.process_time() - t0)
+        for m, t in best.items():
+            cost[m] += t
+        for m in methods:
+            scores.setdefault((m, kind, split), []).append(scoring.score_file(found[m],
+                                                                              labels["gaps"]))
+    kinds = ["speech", "mix+12", "mix+6", "mix+0"]
+    result = {"audio_s": audio_s, "rate": args.rate, "held_out": list(HELD_OUT),
+              "cost_per_audio_s": {m: c / audio_s for m, c in cost.items()}, "scores": {}}
+    print(f"{len(files)} files, {audio_s:.1f} s of audio; ours at {args.rate} Hz, block 256\n")
+    print("| split | kind | method | P | R | F1 | tp/fp/fn | start med/p90 ms | "
+          "end med/p90 ms | delay med ms |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for split in ("dev", "held-out"):
+        for kind in kinds:
+            for m in methods:
+                if (m, kind, split) not in scores:
+                    continue
+                s = scoring.summarise(scores[(m, kind, split)])
+                result["scores"][f"{split}/{kind}/{m}"] = s
+                print(f"| {split} | {kind} | {m} | {s['precision']:.2f} | {s['recall']:.2f} | "
+                      f"**{s['f1']:.3f}** | {s['tp']}/{s['fp']}/{s['fn']} | "
+                      f"{s['start_med_ms']:.0f}/{s['start_p90_ms']:.0f} | "
+                      f"{s['end_med_ms']:.0f}/{s['end_p90_ms']:.0f} | {s['delay_med_ms']:.0f} |")
+    print("\nCPU time per second of audio (best of %d):" % args.repeat)
+    for m, c in result["cost_per_audio_s"].items():
+        print(f"  {m:14s} {1000 * c:7.2f} ms/s  ({100 * c:.2f} % of one core)")
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

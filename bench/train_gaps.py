@@ -1,0 +1,205 @@
+"""Fit the gap detector's logistic model (``installation/analysis/gaps.py``) on the dev set.
+
+    .venv/bin/python bench/train_gaps.py [--eval /work/shared/eval]
+
+Runs the pyo graph over every speech and mix file of the developer set *except* the
+held-out speech sources (:data:`HELD_OUT`, all their mixes included), labels each block
+speech (inside a labelled word) or not (inside a gap, or before/after the words), skipping
+blocks within 15 ms of a word boundary; adds voice-free negatives (the dev music pieces
+after silence, seeded synthetic chords: :func:`negatives`), and fits a small one-hidden-layer network (numpy, Adam, seeded). Writes
+``installation/analysis/gap_model.npz``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("PYO_GUI_WX", "0")
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+import numpy as np  # noqa: E402
+
+from installation.analysis.frames import FrameBuilder  # noqa: E402
+from installation.analysis.gaps import MODEL_PATH, with_context  # noqa: E402
+
+# Speech sources kept out of training (with all their mixes): the held-out check.
+HELD_OUT = ("librivox_0930", "ktuberling_seq10", "ktuberling_seq11", "ktuberling_seq12")
+
+
+def is_held_out(wav: Path) -> bool:
+    return any(wav.name.startswith(h) for h in HELD_OUT)
+
+
+def dev_files(root: Path) -> list[Path]:
+    return sorted([*root.glob("speech/*.wav"), *root.glob("mix/*.wav")])
+
+
+def block_features(wav: Path, sample_rate: int = 48000, block_size: int = 256,
+                   rows=None):
+    """(features per block, signal time per block) from the frame builder's detector."""
+    from installation.engine.offline import analyse_taps
+
+    if rows is None:
+        rows, window, pitch_rate = analyse_taps(wav, sample_rate=sample_rate,
+                                                block_size=block_size)
+    else:
+        rows, window, pitch_rate = rows
+    b = FrameBuilder(sample_rate, block_size, pitch_rate, level_window_s=window)
+    X, T = [], []
+    for row in rows:
+        b.push(row)
+        X.append(list(b.gaps._feats))
+        T.append(b.block * block_size / sample_rate - b.gaps.lag_s)
+    return with_context(np.array(X)), np.array(T)
+
+
+def labels_for(wav: Path, t: np.ndarray, margin: float = 0.015, tail_db: float = 30.0):
+    """Targets per block time ``t``: 1 inside a labelled word, 0 outside. Blocks within
+    ``margin`` of a word edge, and the weak parts of words (the clean voice's 10 ms RMS
+    more than ``tail_db`` below the word's loudest 10 ms: a decay the labels count as word
+    but no one hears under music), are left out of training (``keep`` False)."""
+    import soundfile as sf
+
+    lab = json.loads(wav.with_suffix(".json").read_text())
+    clean = wav
+    if "mix" in lab:
+        clean = wav.parents[1] / lab["mix"]["speech"]
+    x, sr = sf.read(str(clean), dtype="float64", always_2d=True)
+    x = x.mean(axis=1)
+    hop = max(1, int(0.01 * sr))
+    env = np.sqrt(np.convolve(x * x, np.ones(hop) / hop, mode="same") + 1e-20)
+    env_db = 20 * np.log10(env)
+    y = np.zeros(len(t))
+    keep = np.ones(len(t), bool)
+    idx = np.clip((t * sr).astype(int), 0, len(x) - 1)
+    for w in lab["words"]:
+        inside = (t >= w["start"]) & (t < w["end"])
+        y[inside] = 1.0
+        a, b = int(w["start"] * sr), int(w["end"] * sr)
+        peak = env_db[a:max(b, a + 1)].max()
+        keep &= ~(inside & (env_db[idx] < peak - tail_db))
+        for edge in (w["start"], w["end"]):
+            keep &= np.abs(t - edge) > margin
+    return y, keep
+
+
+def synthetic_chords(n: int = 24, sr: int = 48000, seed: int = 8316) -> list[np.ndarray]:
+    """Negatives the dev set lacks: chords (2-5 notes, 1-10 partials) that start from
+    silence and decay slowly or not at all; no voice is in them."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(n):
+        t = np.arange(int(rng.uniform(2.0, 4.0) * sr)) / sr
+        x = np.zeros_like(t)
+        decay = rng.choice([1.0, 2.5, 6.0, 1e9])
+        for _ in range(rng.integers(2, 6)):
+            f0 = 55.0 * 2 ** (rng.integers(12, 48) / 12)
+            for k in range(1, rng.integers(2, 11)):
+                if f0 * k < sr / 2.2:
+                    x += np.sin(2 * np.pi * f0 * k * t + rng.uniform(0, 6.3)) \
+                        * np.exp(-t * k / decay) / k ** rng.uniform(0.7, 2.0)
+        x *= 10 ** (rng.uniform(-40, -6) / 20) / (np.sqrt(np.mean(x ** 2)) + 1e-12)
+        pad = np.zeros(int(rng.uniform(0.3, 1.0) * sr))
+        out.append(np.concatenate([pad, x, pad]))
+    return out
+
+
+def negatives(root: Path, tmp: Path) -> list[Path]:
+    """Wavs with no voice at all: the dev set's music pieces after 1 s of silence, and the
+    synthetic chords. Written under ``tmp``."""
+    import soundfile as sf
+
+    paths = []
+    for wav in sorted(root.glob("music/*.wav")):
+        x, sr = sf.read(str(wav), dtype="float64", always_2d=True)
+        x = np.concatenate([np.zeros(sr), x.mean(axis=1)[: 12 * sr]])
+        paths.append(tmp / f"neg_{wav.stem}.wav")
+        sf.write(str(paths[-1]), x, sr, subtype="FLOAT")
+    for i, x in enumerate(synthetic_chords()):
+        paths.append(tmp / f"neg_chord{i:02d}.wav")
+        sf.write(str(paths[-1]), x, 48000, subtype="FLOAT")
+    return paths
+
+
+def fit_logistic(X: np.ndarray, y: np.ndarray, l2: float = 1e-2, iters: int = 30):
+    Xb = np.hstack([X, np.ones((len(X), 1))])
+    w = np.zeros(Xb.shape[1])
+    # Balance the classes so the quieter class is not drowned.
+    cw = np.where(y > 0.5, 0.5 / max(y.mean(), 1e-9), 0.5 / max(1 - y.mean(), 1e-9))
+    for _ in range(iters):
+        p = 1 / (1 + np.exp(-np.clip(Xb @ w, -40, 40)))
+        g = Xb.T @ (cw * (p - y)) + l2 * len(X) * np.r_[w[:-1], 0]
+        H = (Xb * (cw * p * (1 - p))[:, None]).T @ Xb + l2 * len(X) * np.eye(len(w))
+        w -= np.linalg.solve(H, g)
+    return w[:-1], w[-1]
+
+
+def fit_mlp(X: np.ndarray, y: np.ndarray, hidden: int = 16, epochs: int = 3,
+            seed: int = 0) -> dict[str, np.ndarray]:
+    """One tanh hidden layer, sigmoid out, Adam on the log loss; few epochs on purpose (the
+    dev set has six music pieces: longer training learns them, not music)."""
+    mean, std = X.mean(0), X.std(0) + 1e-6
+    A = (X - mean) / std
+    rng = np.random.default_rng(seed)
+    params = [rng.normal(0, 1 / np.sqrt(A.shape[1]), (A.shape[1], hidden)), np.zeros(hidden),
+              rng.normal(0, 1 / np.sqrt(hidden), hidden), np.zeros(1)]
+    m = [np.zeros_like(p) for p in params]
+    v = [np.zeros_like(p) for p in params]
+    lr = 3e-3
+    for _ in range(epochs):
+        idx = rng.permutation(len(A))
+        for s in range(0, len(A), 256):
+            j = idx[s:s + 256]
+            h = np.tanh(A[j] @ params[0] + params[1])
+            p = 1 / (1 + np.exp(-(h @ params[2] + params[3][0])))
+            gz = (p - y[j]) / len(j)
+            gh = np.outer(gz, params[2]) * (1 - h * h)
+            grads = [A[j].T @ gh + 1e-4 * params[0], gh.sum(0), h.T @ gz, np.array([gz.sum()])]
+            for i, g in enumerate(grads):
+                m[i] = 0.9 * m[i] + 0.1 * g
+                v[i] = 0.999 * v[i] + 0.001 * g * g
+                params[i] -= lr * m[i] / (np.sqrt(v[i]) + 1e-8)
+    return {"mean": mean, "std": std, "W1": params[0], "b1": params[1], "w2": params[2],
+            "b2": params[3][0]}
+
+
+def mlp_predict(model: dict, X: np.ndarray) -> np.ndarray:
+    h = np.tanh(((X - model["mean"]) / model["std"]) @ model["W1"] + model["b1"])
+    return h @ model["w2"] + model["b2"]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--eval", type=Path, default=Path("/work/shared/eval"))
+    ap.add_argument("--out", type=Path, default=MODEL_PATH)
+    args = ap.parse_args()
+    Xs, ys = [], []
+    for wav in dev_files(args.eval):
+        if is_held_out(wav):
+            continue
+        X, t = block_features(wav)
+        y, keep = labels_for(wav, t)
+        Xs.append(X[keep])
+        ys.append(y[keep])
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        for wav in negatives(args.eval, Path(tmp)):
+            X, t = block_features(wav)
+            Xs.append(X)
+            ys.append(np.zeros(len(X)))
+    X, y = np.vstack(Xs), np.concatenate(ys)
+    model = fit_mlp(X, y)
+    acc = ((mlp_predict(model, X) > 0) == (y > 0.5)).mean()
+    print(f"{len(y)} blocks, {y.mean():.2f} speech, training accuracy {acc:.3f}")
+    np.savez(args.out, **model)
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()

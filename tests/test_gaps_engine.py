@@ -1,0 +1,171 @@
+"""The gap detector through the real pyo graph: known pauses, levels, rates, music."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import soundfile as sf
+import soxr
+
+from installation.analysis.gaps import gaps_from_frames
+from installation.engine.offline import analyse_file
+from conftest import REPO
+
+SUBSET = REPO / "tests" / "data" / "eval_subset"
+WORDS_FILE = SUBSET / "ktuberling_seq11.wav"  # real isolated words, exact labels
+
+
+def _words(sr: int = 16000) -> list[np.ndarray]:
+    x, rate = sf.read(str(WORDS_FILE), dtype="float64")
+    labels = json.loads(WORDS_FILE.with_suffix(".json").read_text())
+    words = [x[int(w["start"] * rate): int(w["end"] * rate)] for w in labels["words"]]
+    if sr != rate:
+        words = [soxr.resample(w, rate, sr) for w in words]
+    return words
+
+
+def sequence(pauses_s: list[float], *, sr: int = 16000, level_db: float = 0.0,
+             lead_s: float = 0.5) -> tuple[np.ndarray, list[tuple[float, float]]]:
+    """Words of WORDS_FILE separated by ``pauses_s`` (digital silence); returns the signal
+    and the true pauses (start, end) in s. ``level_db`` scales the whole file."""
+    words = _words(sr)
+    parts = [np.zeros(int(lead_s * sr))]
+    t = lead_s
+    truth = []
+    for i, pause in enumerate(pauses_s):
+        w = words[i % len(words)]
+        parts.append(w)
+        t += len(w) / sr
+        parts.append(np.zeros(int(round(pause * sr))))
+        truth.append((t, t + round(pause * sr) / sr))
+        t = truth[-1][1]
+    parts.append(words[len(pauses_s) % len(words)])
+    parts.append(np.zeros(int(0.5 * sr)))
+    return np.concatenate(parts) * 10 ** (level_db / 20), truth
+
+
+def detect(wav_path, sample_rate: int = 48000):
+    frames = analyse_file(wav_path, sample_rate=sample_rate)
+    return frames, gaps_from_frames(frames)
+
+
+def _check(gaps, truth, tol_s=0.04):
+    assert len(gaps) == len(truth), (gaps, truth)
+    for g, (s, e) in zip(gaps, truth):
+        assert g["start"] == pytest.approx(s, abs=tol_s)
+        assert g["end"] == pytest.approx(e, abs=tol_s)
+
+
+def test_known_pauses_are_found_where_they_are(wav):
+    pauses = [0.15, 0.4, 0.25, 1.0, 0.12, 0.6]
+    x, truth = sequence(pauses)
+    frames, gaps = detect(wav(x, 16000))
+    _check(gaps, truth)
+    for g in gaps:  # emitted live, shortly after the true start
+        assert 0.0 < g["emitted_at"] - g["start"] < 0.12
+
+
+@pytest.mark.parametrize("pause_s, is_gap", [(0.06, False), (0.15, True)])
+def test_short_pause_is_not_a_gap(wav, pause_s, is_gap):
+    x, truth = sequence([0.4, pause_s, 0.4])
+    _, gaps = detect(wav(x, 16000))
+    middle = [g for g in gaps if abs(g["start"] - truth[1][0]) < 0.1]
+    assert bool(middle) is is_gap, gaps
+    assert len(gaps) == 2 + int(is_gap)
+
+
+@pytest.mark.parametrize("level", ["rms-45", "rms-30", "rms-18", "peak0"])
+def test_level_sweep_gives_the_same_gaps(wav, level):
+    pauses = [0.3, 0.15, 0.5]
+    x, truth = sequence(pauses, level_db=0.0)
+    if level == "peak0":
+        x = x / np.max(np.abs(x)) * 0.999
+    else:  # the words' RMS (AES17 dBFS: +3 dB over the raw mean square)
+        active = x[np.abs(x) > 1e-4]
+        rms_db = 10 * np.log10(np.mean(active ** 2)) + 3.01
+        x = x * 10 ** ((float(level[3:]) - rms_db) / 20)
+    _, gaps = detect(wav(x, 16000))
+    _check(gaps, truth)
+
+
+@pytest.mark.parametrize("file_sr", [8000, 16000, 44100, 48000])
+def test_file_rate_sweep_gives_the_same_gaps(wav, file_sr):
+    x, truth = sequence([0.3, 0.15, 0.5], sr=file_sr)
+    _, gaps = detect(wav(x, file_sr))
+    _check(gaps, truth)
+
+
+@pytest.mark.parametrize("engine_sr", [16000, 44100, 48000])
+def test_engine_rate_sweep_gives_the_same_gaps(wav, engine_sr):
+    x, truth = sequence([0.3, 0.15, 0.5])
+    _, gaps = detect(wav(x, 16000), sample_rate=engine_sr)
+    _check(gaps, truth)
+
+
+def _chord(seconds: float, sr: int, freqs=(196.0, 246.9, 293.7, 392.0), decay_s=3.0):
+    t = np.arange(int(seconds * sr)) / sr
+    x = np.zeros_like(t)
+    for f in freqs:
+        for k in range(1, 8):  # a string's partials, the upper ones fading faster
+            if f * k < sr / 2:
+                x += np.sin(2 * np.pi * f * k * t) * np.exp(-t * k / decay_s) / k
+    return 0.2 * x / np.max(np.abs(x))
+
+
+@pytest.mark.parametrize("decay_s", [2.0, 1e9])
+def test_sustained_chord_is_not_speech(wav, decay_s):
+    sr = 48000
+    x = np.concatenate([np.zeros(sr // 2), _chord(3.0, sr, decay_s=decay_s), np.zeros(sr // 2)])
+    frames, gaps = detect(wav(x, sr))
+    assert not gaps
+    assert sum(f.word_start for f in frames) == 0
+
+
+def test_event_order_and_gap_depth(wav):
+    x, truth = sequence([0.3, 0.15, 0.5, 0.2])
+    frames, gaps = detect(wav(x, 16000))
+    events = []
+    for f in frames:
+        # Within one block a gap ends as the next word is confirmed, and a word's end is
+        # confirmed with the gap's start: that is the order they happen in.
+        for name in ("gap_end", "word_start", "word_end", "gap_start"):
+            if getattr(f, name):
+                events.append((name, f))
+    names = [n for n, _ in events]
+    # word start < word end <= gap start < gap end, repeating; the last word has no gap.
+    pattern = ["word_start", "word_end", "gap_start", "gap_end"]
+    assert names[:4 * len(truth)] == pattern * len(truth), names
+    # Live, the silence after the last word also starts a gap (no word ends it).
+    assert sum(f.gap_start for f in frames) == len(truth) + 1
+    assert sum(f.gap_end for f in frames) == len(truth)
+    for (_, ws), (_, we), (_, gs), (_, ge) in zip(*[iter(events[:4 * len(truth)])] * 4):
+        assert ws.time < we.time <= gs.time < ge.time
+        assert we.word_duration > 0 and gs.gap_start_time <= gs.gap_emit_time
+        assert ge.gap_start_time == gs.gap_start_time and ge.gap_duration > 0.1
+
+    # gap_depth moves within one block of the voice stopping (taps lag ~half a window).
+    block = 256 / 48000
+    for s, _ in truth:
+        before = [f for f in frames if s - 0.15 < f.time < s - 0.03]
+        after = [f for f in frames if s + 0.011 + block < f.time <= s + 0.011 + 2 * block]
+        base = max(f.gap_depth for f in before)
+        assert after and after[0].gap_depth > base + 0.1, (s, base, after[0].gap_depth)
+    # Back-dated start is before emission; gap_s (elapsed) counts from the start.
+    for f in frames:
+        if f.gap_start:
+            assert f.gap_start_time < f.gap_emit_time == pytest.approx(f.time)
+            assert f.gap_s == pytest.approx(f.time - f.gap_start_time, abs=0.02)
+        if f.voice:
+            assert f.gap_s == 0.0
+
+
+def test_expected_gap_follows_the_speakers_rhythm(wav):
+    x, truth = sequence([0.5] * 6 + [0.5])
+    frames, _ = detect(wav(x, 16000))
+    expected = [f.gap_expected for f in frames if f.gap_start]
+    assert expected[0] == pytest.approx(0.4)  # no history yet: the default
+    assert expected[-1] == pytest.approx(0.5, abs=0.06)
+    rate = [f.speech_rate for f in frames][-1]
+    assert 20 < rate < 200
