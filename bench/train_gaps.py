@@ -25,7 +25,7 @@ sys.path.insert(0, str(REPO))
 import numpy as np  # noqa: E402
 
 from installation.analysis.frames import FrameBuilder  # noqa: E402
-from installation.analysis.gaps import MODEL_PATH, with_context  # noqa: E402
+from installation.analysis.gaps import HI_RATE, model_path, with_context  # noqa: E402
 
 # Speech sources kept out of training (with all their mixes): the held-out check.
 HELD_OUT = ("librivox_0930", "ktuberling_seq10", "ktuberling_seq11", "ktuberling_seq12")
@@ -55,7 +55,7 @@ def block_features(wav: Path, sample_rate: int = 48000, block_size: int = 256,
         b.push(row)
         X.append(list(b.gaps._feats))
         T.append(b.block * block_size / sample_rate - b.gaps.lag_s)
-    return with_context(np.array(X)), np.array(T)
+    return with_context(np.array(X), block_size / sample_rate), np.array(T)
 
 
 def labels_for(wav: Path, t: np.ndarray, margin: float = 0.015, tail_db: float = 30.0):
@@ -176,29 +176,61 @@ def mlp_predict(model: dict, X: np.ndarray) -> np.ndarray:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--eval", type=Path, default=Path("/work/shared/eval"))
-    ap.add_argument("--out", type=Path, default=MODEL_PATH)
+    ap.add_argument("--family", choices=("hi", "lo", "both"), default="both",
+                    help="which model: engine rates >= 32 kHz (hi), below (lo), or both")
+    ap.add_argument("--out", type=Path, help="write here instead of the package's model file")
     args = ap.parse_args()
+    families = ("hi", "lo") if args.family == "both" else (args.family,)
+    for family in families:
+        rates = FAMILY_RATES[family]
+        out = args.out or model_path(rates[0])
+        train(args.eval, rates, out)
+
+
+# The engine rates each model is fitted at (the graph measures the bands at half rate from
+# HI_RATE up, at the engine rate below: the two see slightly different features).
+FAMILY_RATES = {"hi": (48000, 44100), "lo": (16000, 22050, 8000)}
+assert all(r >= HI_RATE for r in FAMILY_RATES["hi"])
+assert all(r < HI_RATE for r in FAMILY_RATES["lo"])
+
+
+def rate_data(root: Path, rate: int) -> tuple[np.ndarray, np.ndarray]:
+    """Training inputs and targets of every non-held-out dev file and every negative, with
+    the engine at ``rate`` Hz."""
+    import tempfile
+
     Xs, ys = [], []
-    for wav in dev_files(args.eval):
+    for wav in dev_files(root):
         if is_held_out(wav):
             continue
-        X, t = block_features(wav)
+        X, t = block_features(wav, sample_rate=rate)
         y, keep = labels_for(wav, t)
         Xs.append(X[keep])
         ys.append(y[keep])
-    import tempfile
-
     with tempfile.TemporaryDirectory() as tmp:
-        for wav in negatives(args.eval, Path(tmp)):
-            X, t = block_features(wav)
+        for wav in negatives(root, Path(tmp)):
+            X, t = block_features(wav, sample_rate=rate)
             Xs.append(X)
             ys.append(np.zeros(len(X)))
-    X, y = np.vstack(Xs), np.concatenate(ys)
+    return np.vstack(Xs), np.concatenate(ys)
+
+
+def train(root: Path, rates, out: Path) -> None:
+    import multiprocessing
+
+    # One fresh process per rate: pyo caps how many servers one process may create.
+    ctx = multiprocessing.get_context("spawn")
+    parts = []
+    for rate in rates:
+        with ctx.Pool(1) as pool:
+            parts.append(pool.apply(rate_data, (root, rate)))
+    X = np.vstack([p[0] for p in parts])
+    y = np.concatenate([p[1] for p in parts])
     model = fit_mlp(X, y)
     acc = ((mlp_predict(model, X) > 0) == (y > 0.5)).mean()
     print(f"{len(y)} blocks, {y.mean():.2f} speech, training accuracy {acc:.3f}")
-    np.savez(args.out, **model)
-    print(f"wrote {args.out}")
+    np.savez(out, **model)
+    print(f"rates {rates}: wrote {out}")
 
 
 if __name__ == "__main__":

@@ -339,6 +339,9 @@ def cmd_check(args: argparse.Namespace, show: ShowConfig) -> int:
     for scene, params in show.scenes.items():
         for key, value in params.items():
             print(f"  scenes.{scene}.{key} = {value!r}")
+    for i, out in enumerate(show.outputs):
+        for fld in dataclasses.fields(out):
+            print(f"  outputs[{i}].{fld.name} = {getattr(out, fld.name)!r}")
     return 0
 
 

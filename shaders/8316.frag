@@ -27,14 +27,23 @@ vec2 C;            // gathering centre
 float GAM;         // radial exponent: > 0 gathers, < 0 spreads
 float SW;          // swirl (radians at the centre)
 
-// A permutation of the 99 x 84 grid: three Feistel-like rounds, each adding a hash of
-// one coordinate to the other modulo its size (bijective whatever the hash).
+// A permutation of the 99 x 84 grid: three Feistel-like rounds, each adding a mix of
+// one coordinate to the other modulo its size (bijective whatever the mix; a cheap
+// multiply-shift is enough, llvmpipe pays for every integer op on every pixel).
+uint mix16(uint v) { return ((v * 2654435761u) ^ (v * 40503u << 7)) >> 15; }
 int perm8316(ivec2 c) {
     uint a = uint(c.x), b = uint(c.y);
-    a = (a + pcg_hash(b + 40503u) % 99u) % 99u;
-    b = (b + pcg_hash(a + 34283u) % 84u) % 84u;
-    a = (a + pcg_hash(b + 49842u) % 99u) % 99u;
+    a = (a + mix16(b + 911u) % 99u) % 99u;
+    b = (b + mix16(a + 3643u) % 84u) % 84u;
+    a = (a + mix16(b + 7817u) % 99u) % 99u;
     return int(b * 99u + a);
+}
+
+// three uniform numbers in [0, 1) from one PCG round (10 + 11 + 11 bits)
+vec3 hash3_1(ivec2 c) {
+    uint v = pcg_hash(uint(c.x) * 1597334677u + uint(c.y) * 3812015801u + 8316u);
+    return vec3(float(v & 1023u) / 1024.0, float((v >> 10u) & 2047u) / 2048.0,
+                float(v >> 21u) / 2048.0);
 }
 
 vec2 rot(vec2 v, float a) { float c = cos(a), s = sin(a); return vec2(c * v.x - s * v.y, s * v.x + c * v.y); }
@@ -70,7 +79,7 @@ void main() {
     // the pixel's place in the home field, and the local stretch of the map
     vec2 P = inv(p);
     const float E = 0.004;
-    vec2 D0 = fwd(P);
+    vec2 D0 = p;                        // = fwd(P): inv is exact
     mat2 J = mat2((fwd(P + vec2(E, 0.0)) - D0) / E, (fwd(P + vec2(0.0, E)) - D0) / E);
     vec2 cell = vec2(float(NX), float(NY)) / (2.0 * HALF);
     vec2 f = (P + HALF) * cell;
@@ -83,7 +92,7 @@ void main() {
         for (int i = 0; i <= 1; i++) {
             ivec2 c = c0 + ivec2(i, j);
             if (c.x < 0 || c.y < 0 || c.x >= NX || c.y >= NY) continue;
-            vec3 h = hash33(ivec3(c, 8316));
+            vec3 h = hash3_1(c);
             vec2 home = (vec2(c) + 0.15 + 0.7 * h.xy) / cell - HALF;
             // a slow individual drift, well inside the cell
             vec2 d = D0 + J * (home - P) - p;      // first order: the map is smooth

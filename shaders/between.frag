@@ -77,14 +77,16 @@ void main() {
     // the light spreads as the space widens: same warmth, softer (not a wash of grey)
     float col_w = min(0.02 + open_w, 0.9);
     float lx = p.x / col_w;
-    float light = exp(-lx * lx * 1.4) * exp(-p.y * p.y / (0.05 + 0.3 * g)) / (1.0 + 6.0 * col_w);
-    vec3 space_col = mix(mix(PAL_CORAL, PAL_PEACH, 0.6), PAL_CREAM, 0.15 + 0.45 * exp(-lx * lx * 4.0));
+    float light = exp(-lx * lx * 1.4) * exp(-p.y * p.y / (0.04 + 0.12 * g)) / (1.0 + 6.0 * col_w);
+    // narrow, the light is cream at its heart; spread wide it stays coral (dim cream is grey)
+    vec3 space_col = mix(mix(PAL_CORAL, PAL_PEACH, 0.6), PAL_CREAM,
+                         (0.15 + 0.45 * exp(-lx * lx * 4.0)) * (1.0 - smoothstep(0.2, 0.8, col_w)));
     col += space_col * light * u_gap * (0.16 + 0.40 * p_light) * (0.75 + 0.25 * breath);
     // only music: long soft bands of apricot haze drift through the room
-    float band = sin(7.0 * p.y + 2.5 * fbm2(vec2(0.6 * p.x - 0.05 * t, 0.1 * t)) + 0.35 * t);
-    band = pow(0.5 + 0.5 * band, 3.0);
+    float band = sin(7.0 * p.y + 2.5 * vnoise(vec2(0.6 * p.x - 0.05 * t, 0.1 * t)) + 0.35 * t);
+    band = pow(0.5 + 0.5 * band, 4.0);
     col += mix(PAL_APRICOT, PAL_CORAL, 0.45) * u_music * (1.0 - V)
-         * 0.16 * band * exp(-p.y * p.y * 4.0);
+         * 0.3 * band * exp(-p.y * p.y * 3.0);
     col += PAL_CORAL * 0.02 * u_gap_pulse * exp(-abs(p.x) * 3.0) * exp(-p.y * p.y * 12.0);
 
     // --- three lines of words ---
@@ -101,10 +103,12 @@ void main() {
     vec3 wh = hash33(ivec3(wk, 3, 5));
     // words drift a little off the line as the pause opens (each its own way)
     ly -= (wh.x - 0.5) * 0.16 * g * g + 0.004 * sin(t * 0.4 + 6.0 * wh.y);
-    // glyphs change as she speaks: each word renews its letters every ~14 s of voice
+    // glyphs change as she speaks: each word renews its letters every ~14 s of voice,
+    // fading out and back in (one glyph evaluation: llvmpipe runs both sides of an if)
     float renew = u_voice_time / 14.0 + wh.z;
     float epoch = floor(renew);
-    float fade_in = smoothstep(0.0, 0.12, fract(renew));
+    float fr = fract(renew);
+    float fade_in = smoothstep(0.0, 0.06, fr) * smoothstep(1.0, 0.94, fr);
     int n = 2 + int(wh.y * 5.0);                       // 2..6 glyphs
     float wx = p.x - xc + 0.5 * float(n) * GW;         // 0 at the word's first glyph
     float j = floor(wx / GW);
@@ -116,9 +120,6 @@ void main() {
         q += 0.04 * vec2(vnoise(0.3 * t + j + 9.0 * wh.x), vnoise(0.27 * t + j)) - 0.02;
         int gseed = wk * 8 + int(j) + int(epoch) * 977;
         d = glyph(q, gseed) * GW;
-        if (fade_in < 1.0) {
-            d = mix(glyph(q, gseed - 977) * GW, d, fade_in);
-        }
     }
     // ink: warm, brighter while she speaks; words far from the centre recede in the pause
     float dist = abs(xc) - 0.5 * pitch_x;              // 0 for the two words by the space
@@ -130,7 +131,7 @@ void main() {
     float core = exp(-d * d / (w * w)) * (width / w);
     float glow = 0.0016 / (d * d * 600.0 + 0.002);
     float lines_fade = li == 0.0 ? 1.0 : 0.62;
-    float ink = (0.45 + 0.8 * p_ink) * (0.35 + 0.25 * breath + 1.4 * speech * (0.4 + near)
+    float ink = fade_in * (0.45 + 0.8 * p_ink) * (0.35 + 0.25 * breath + 1.4 * speech * (0.4 + near)
                 + 0.5 * u_word_pulse * near + 0.4 * u_music) * recede * lines_fade
               * (1.0 - 0.35 * g);
     // an onset ripples through the ink from the centre: local, never a frame flash

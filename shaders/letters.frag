@@ -80,7 +80,8 @@ void main() {
     float on_page = total - page * page_len;
     float cur_line = floor(on_page / line_u);
     float cur_u = on_page - cur_line * line_u;            // pen position on its line
-    float turning = smoothstep(0.0, 0.05, on_page / page_len);   // old page fading out
+    // a full page fades out over its last 4 % (~3 s of voice), then a new letter begins
+    float page_fade = smoothstep(1.0, 0.96, on_page / page_len);
 
     float pitch = 2.9 * H * (1.0 + 0.3 * u_gap);          // lines breathe apart in a pause
     float y_top = 0.5 * pitch * float(LINES - 1);
@@ -116,13 +117,7 @@ void main() {
         // wet ink glows near the pen and dries over ~3 s of writing
         float age = li == cur_line ? (cur_u - un) : 1e3;
         fresh = exp(-max(age, 0.0) / (2.5 * rate));
-        ink = stroke * (0.45 + 1.2 * fresh * (0.3 + speech) + 0.25 * u_music);
-        if (turning < 1.0 && page > 0.0) {                // the last letter, fading
-            float du;
-            float d0 = line_dist(q, li * 3.7 + (page - 1.0) * 17.3, line_u, du) * H;
-            ink += (1.0 - turning) * 0.45 * (exp(-d0 * d0 / (wa * wa)) * (w / wa)
-                                              + 0.10 * exp(-d0 * 220.0));
-        }
+        ink = stroke * (0.45 + 1.2 * fresh * (0.3 + speech) + 0.25 * u_music) * page_fade;
     }
     vec3 ink_col = mix(mix(PAL_CORAL, PAL_PEACH, 0.55), PAL_CREAM, 0.5 * fresh);
     col += ink * (0.5 + 0.9 * p_ink) * ink_col;

@@ -70,15 +70,19 @@ def x_display():
         return
     if shutil.which("Xvfb") is None:
         pytest.skip("Xvfb is not installed (./setup.sh installs it)")
-    display = ":87"
-    proc = subprocess.Popen(["Xvfb", display, "-screen", "0", "1920x1080x24", "-nolisten", "tcp"],
+    # -displayfd: Xvfb picks a free display and writes its number when it is ready, so
+    # two test sessions at once never share (and then kill) one server
+    read_fd, write_fd = os.pipe()
+    proc = subprocess.Popen(["Xvfb", "-displayfd", str(write_fd), "-screen", "0",
+                             "1920x1080x24", "-nolisten", "tcp"], pass_fds=(write_fd,),
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    lock = Path(f"/tmp/.X11-unix/X{display[1:]}")
-    deadline = time.monotonic() + 10
-    while not lock.exists() and time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail("Xvfb exited at start")
-        time.sleep(0.05)
+    os.close(write_fd)
+    with os.fdopen(read_fd) as ready:
+        number = ready.readline().strip()     # blocks until the server is up (or exits)
+    if not number.isdigit():
+        proc.kill()
+        pytest.fail("Xvfb exited at start")
+    display = f":{number}"
     os.environ["DISPLAY"] = display
     yield display
     del os.environ["DISPLAY"]

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import queue
 import shutil
-import threading
 import time
 from pathlib import Path
 
@@ -169,13 +168,11 @@ def test_hot_reload_within_half_a_second_in_the_running_loop(live):
             seen_at.append(time.monotonic())
         return None
 
-    stop = threading.Event()
     run_loop(surface, r, state, source, control=control, seconds=2.0,
              stop=lambda: bool(seen_at))
     assert saved_at and seen_at, "the saved shader never showed"
     assert seen_at[0] - saved_at[0] < 0.5, seen_at[0] - saved_at[0]
     surface.close()
-    del stop
 
 
 def test_params_glide_are_kept_per_scene_and_checked(live):
@@ -265,3 +262,35 @@ def test_loop_reports_pacing_through_status(live):
     assert fps == pytest.approx(60, rel=0.01) and dropped == 0 and age_ms == -1
     surface.close()
     assert np.isfinite(mean_ms) and worst_ms >= mean_ms
+
+
+def test_status_sender_reaches_targets_and_recent_controllers():
+    import socket
+
+    from pythonosc import osc_message
+
+    from installation.osc.transport import StatusSender
+
+    socks = []
+    for _ in range(2):
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.bind(("127.0.0.1", 0))
+        s.settimeout(2.0)
+        socks.append(s)
+    target, peer = (("127.0.0.1", s.getsockname()[1]) for s in socks)
+    sender = StatusSender([target], "/her", peers=[peer])
+    try:
+        sender("/status/error", "/shaders/x.frag", 12, "syntax error")
+        sender("/status/frame", 59.9, 16.7, 33.4, 4.0, 1)
+        sender("/status/nope", 1)                     # not in the namespace: dropped
+        for s in socks:
+            first = osc_message.OscMessage(s.recv(4096))
+            assert first.address == "/her/status/error"
+            assert first.params == ["/shaders/x.frag", 12, "syntax error"]
+            second = osc_message.OscMessage(s.recv(4096))
+            assert second.address == "/her/status/frame" and second.params[-1] == 1
+        assert sender.sent == 4
+    finally:
+        sender.close()
+        for s in socks:
+            s.close()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import queue
+import time
 from pathlib import Path
 
 import numpy as np
@@ -211,6 +212,13 @@ def test_one_window_per_output_at_its_position_and_size(x_display, tmp_path):
                       tmp_path / "calibration.json")
     surface = OutputsSurface(outs, cal, (320, 180))
     try:
+        # the X server applies moves asynchronously: give a loaded machine a moment
+        want = [((10, 20), (160, 90)), ((300, 40), (200, 100)), ((0, 0), (1920, 1080))]
+        deadline = time.monotonic() + 3.0
+        while time.monotonic() < deadline and [
+                (w.position, w.window_size) for w in surface.windows] != want:
+            surface.poll()
+            time.sleep(0.02)
         assert len(surface.windows) == 3
         assert surface.windows[0].position == (10, 20)
         assert surface.windows[0].window_size == (160, 90)

@@ -114,19 +114,24 @@ def pcg_hash(v: int) -> int:
     return ((word >> 22) ^ word) & M32
 
 
+def mix16(v: int) -> int:
+    return (((v * 2654435761) & M32) ^ ((v * 40503 << 7) & M32)) >> 15
+
+
 def perm8316(x: int, y: int) -> int:
     """The shader's perm8316 in Python."""
     a, b = x, y
-    a = (a + pcg_hash(b + 40503) % 99) % 99
-    b = (b + pcg_hash(a + 34283) % 84) % 84
-    a = (a + pcg_hash(b + 49842) % 99) % 99
+    a = (a + mix16(b + 911) % 99) % 99
+    b = (b + mix16(a + 3643) % 84) % 84
+    a = (a + mix16(b + 7817) % 99) % 99
     return b * 99 + a
 
 
 def test_8316_lights_exactly_641_warm():
     text = (REPO_SHADERS / "8316.frag").read_text()
     assert "const int NX = 99;" in text and "const int NY = 84;" in text and 99 * 84 == 8316
-    for const in ("b + 40503u", "a + 34283u", "b + 49842u", "perm8316(c) < 641"):
+    for const in ("mix16(b + 911u)", "mix16(a + 3643u)", "mix16(b + 7817u)",
+                  "(v * 2654435761u) ^ (v * 40503u << 7)) >> 15", "perm8316(c) < 641"):
         assert const in text             # the Python mirror below is the shader's function
     values = [perm8316(x, y) for y in range(84) for x in range(99)]
     assert sorted(values) == list(range(8316))                    # a permutation

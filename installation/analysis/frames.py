@@ -87,6 +87,7 @@ class FrameBuilder:
         read_lag = (self.block_size - 1) / self.sample_rate
         nf = max(32, int(round(GAP_WINDOW_S * self.sample_rate)))
         self.gaps = GapDetector(block_s, lag_s=read_lag + 0.5 * nf / self.sample_rate,
+                                sample_rate=self.sample_rate,
                                 floor_window_s=s.gap_floor_window_s,
                                 abs_floor_db=s.gap_floor_db, on_threshold=s.gap_threshold,
                                 off_threshold=0.7 * s.gap_threshold,

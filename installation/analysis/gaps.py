@@ -1,21 +1,29 @@
 """The live gap detector: words, the pauses between them, and how long a pause will last.
 
-Causal, one block at a time, pure python on the graph's taps. Each block gives a voice
-*likelihood* from level-free cues, combined by a logistic model:
+Causal, block by block, pure python on the graph's taps (``fast_ms`` … ``air_ms``,
+``low_ms``, the voicing and onset strength). Each block gives a voice *likelihood* from
+level-free cues (:data:`BASE_FEATURES`):
 
-- each band's level over its own floor (the quietest 100 ms of the last few seconds: a
-  steady room or the music's quiet moments), in five bands — voice over soft guitar or piano
-  lifts the formant (1–4 kHz) and sibilant (> 4 kHz) bands far more than the music does;
-- spectral shape (presence and air bands against the low-mid and the whole);
+- each band's level over its own floor (the quietest 100 ms of the last 3 s: a steady room,
+  or the music's quiet moments), for the whole signal, < 250 Hz, four octaves from 250 Hz
+  to 4 kHz and > 4 kHz: a voice over soft guitar or piano lifts its formant (1–4 kHz) and
+  sibilant bands far more than the music's own fluctuations do;
+- spectral shape (each band against the whole) and spectral flux (each band's change since
+  the previous block: sustained notes decay smoothly, a voice moves);
 - periodicity: plucked and struck strings are *more* periodic than a voice (one steady
-  partial series), so a voice over them breaks the music's YIN confidence;
-- the onset envelope ratio (plucks are sharp attacks, words are not).
+  partial series), so a voice over them breaks the room's slow-averaged YIN confidence;
+- the onset envelope ratio (plucks are sharp attacks).
 
-The weights come from ``bench/train_gaps.py`` (logistic regression on the developer set,
-held-out speech sources excluded); they are constants below, so the detector needs nothing
-at run time. ``gap_depth`` is ``1 - likelihood`` lightly smoothed: it moves on the first
-quiet block. A hysteresis state machine turns the likelihood into words and gaps; every
-boundary is back-dated to the signal time of the block where it happened.
+A one-hidden-layer network (16 tanh units) combines them with two causal averages of each
+(~50 and ~170 ms) for context. Its weights (``gap_model.npz``) come from
+``bench/train_gaps.py``: the developer set with its held-out speech sources excluded, plus
+voice-free negatives (the music alone after silence, synthetic sustained chords). A
+hysteresis state machine (:meth:`GapDetector.advance`) turns the smoothed likelihood into
+words and gaps: a word needs ``word_min_s`` of voice (a pluck in a pause does not split
+it), a gap start is sent after ``gap_confirm_s`` of silence and back-dated to where the
+silence began. ``gap_depth`` is ``1 -`` the smoothed likelihood: it moves on the first quiet
+block, before any gap is confirmed. Offline, :meth:`GapDetector.likelihoods` computes the
+same likelihoods for a whole file at once (tested equal to block by block).
 """
 
 from __future__ import annotations
@@ -34,17 +42,33 @@ _log10 = math.log10
 # 250-500, 500-1k, 1-2k, 2-4k, and > 4 kHz.
 BANDS = ("fast", "low", "b250", "b500", "b1k", "b2k", "air")
 N_BANDS = len(BANDS)
-MODEL_PATH = Path(__file__).with_name("gap_model.npz")
+# Two models: the graph measures the bands at half rate from 32 kHz up ("hi": trained at
+# 48 and 44.1 kHz) and at the engine rate below ("lo": trained at 22.05, 16 and 8 kHz).
+MODEL_DIR = Path(__file__).parent
+HI_RATE = 32000
+
+
+def model_path(sample_rate: float) -> Path:
+    """The model file for an engine running at ``sample_rate`` Hz."""
+    return MODEL_DIR / ("gap_model_hi.npz" if sample_rate >= HI_RATE else "gap_model_lo.npz")
 # Exponential averages (per block) that give the model its past context: ~50 and ~170 ms.
-CONTEXT_ALPHAS = (0.1, 0.03)
-MUSIC_ALPHA = 0.02  # per block: the voicing average of the room (~1 s)
+# Time constants (s) of the exponential averages that give the model its past context, and
+# of the room's voicing average. Per block: alpha = 1 - exp(-block_s / tau), so the model
+# sees the same time spans at every rate and block size.
+CONTEXT_TAUS_S = (0.0506, 0.175)
+MUSIC_TAU_S = 0.264
+
+
+def alpha(block_s: float, tau_s: float) -> float:
+    """One-pole coefficient per block for a time constant ``tau_s``."""
+    return 1.0 - math.exp(-block_s / tau_s)
 BASE_FEATURES: tuple[str, ...] = (
     *(f"snr_{b}" for b in BANDS), *(f"shape_{b}" for b in BANDS[1:]),
     *(f"flux_{b}" for b in BANDS), "voicing", "onset", "music_voicing")
 
 
 @lru_cache(maxsize=1)
-def load_model(path: Path = MODEL_PATH) -> tuple[np.ndarray, ...]:
+def load_model(path: Path) -> tuple[np.ndarray, ...]:
     """``(mean, std, W1, b1, w2, b2)`` of the one-hidden-layer voice model
     (bench/train_gaps.py writes it): ``p = sigmoid(w2 . tanh(W1' ((x - mean) / std) + b1)
     + b2)`` over the base features and their two context averages."""
@@ -59,18 +83,19 @@ def _folded(model: tuple[np.ndarray, ...]) -> tuple:
     n = len(BASE_FEATURES)
     w1 = w1 / std[:, None]
     b1 = b1 - mean @ w1
-    blocks = [w1[k * n:(k + 1) * n] for k in range(1 + len(CONTEXT_ALPHAS))]
+    blocks = [w1[k * n:(k + 1) * n] for k in range(1 + len(CONTEXT_TAUS_S))]
     return np.hstack(blocks), b1, w2.copy(), float(b2)
 
 
-def with_context(x: np.ndarray) -> np.ndarray:
+def with_context(x: np.ndarray, block_s: float) -> np.ndarray:
     """Base features per block ``(n_blocks, n)`` → the model's inputs ``(n_blocks, 3n)``:
     the features and their causal exponential averages (as :meth:`GapDetector.update`)."""
     from scipy.signal import lfilter
 
     parts = [x]
-    for alpha in CONTEXT_ALPHAS:
-        parts.append(lfilter([alpha], [1.0, alpha - 1.0], x, axis=0))
+    for tau in CONTEXT_TAUS_S:
+        a = alpha(block_s, tau)
+        parts.append(lfilter([a], [1.0, a - 1.0], x, axis=0))
     return np.hstack(parts)
 
 
@@ -123,13 +148,14 @@ class GapDetector:
 
     block_s: float
     lag_s: float = 0.0
+    sample_rate: float = 48000.0  # the engine's rate: picks the model (see model_path)
     floor_window_s: float = 3.0
     abs_floor_db: float = -90.0
     on_threshold: float = 0.5
     off_threshold: float = 0.35
-    smoothing: float = 0.3
-    word_min_s: float = 0.1
-    gap_confirm_s: float = 0.06
+    smoothing_s: float = 0.015  # time constant of the likelihood's smoothing (s)
+    word_min_s: float = 0.12
+    gap_confirm_s: float = 0.05
     gap_min_s: float = 0.1
     rate_window_s: float = 20.0
     noise_floor_db: float = 0.0  # < 0: fixed whole-band floor (dBFS RMS) instead of tracked
@@ -166,15 +192,21 @@ class GapDetector:
     _feats: list | None = None
     _ctx: list = field(default_factory=list)
     _model: tuple = ()
+    _alphas: tuple = ()
+    _music_a: float = 0.0
+    _smooth_a: float = 0.0
 
     def __post_init__(self) -> None:
         self._floors = [_Floor(self.floor_window_s) for _ in range(N_BANDS)]
         if self.noise_floor_db < 0.0:
             # ms is full-scale-peak referenced; dBFS (AES17) is 3 dB above it.
             self._floors[0] = _Fixed(self.noise_floor_db - 3.0103)
-        self._model = _folded(load_model())
+        self._model = _folded(load_model(model_path(self.sample_rate)))
         hidden = self._model[1].shape[0]
-        self._ctx = [np.zeros(hidden) for _ in CONTEXT_ALPHAS]
+        self._ctx = [np.zeros(hidden) for _ in CONTEXT_TAUS_S]
+        self._alphas = tuple(alpha(self.block_s, tau) for tau in CONTEXT_TAUS_S)
+        self._music_a = alpha(self.block_s, MUSIC_TAU_S)
+        self._smooth_a = alpha(self.block_s, self.smoothing_s)
 
     def features(self, t: float, bands: tuple[float, ...], voicing: float,
                  onset_db: float) -> list[float]:
@@ -203,7 +235,7 @@ class GapDetector:
         self._prev_db = dbs
         # The room's periodicity: a slow (~1 s) average of voicing. Music holds it high;
         # a voice over the music breaks it block by block.
-        self._music_v += MUSIC_ALPHA * (voicing - self._music_v)
+        self._music_v += self._music_a * (voicing - self._music_v)
         return [*snr, *shape, *flux, voicing, min(onset_db, 30.0) * 0.1,
                 self._music_v - voicing]
 
@@ -219,8 +251,8 @@ class GapDetector:
         proj = np.array(x) @ w
         h = len(b1)
         a = proj[:h] + b1
-        for k, (alpha, ema) in enumerate(zip(CONTEXT_ALPHAS, self._ctx), start=1):
-            ema += alpha * (proj[k * h:(k + 1) * h] - ema)
+        for k, (a_k, ema) in enumerate(zip(self._alphas, self._ctx), start=1):
+            ema += a_k * (proj[k * h:(k + 1) * h] - ema)
             a += ema
         z = float(np.tanh(a) @ w2) + b2
         p = 1.0 / (1.0 + math.exp(-z)) if z > -40.0 else 0.0
@@ -232,7 +264,7 @@ class GapDetector:
         """The decision half of :meth:`update`, from this block's voice likelihood ``p``
         (as :meth:`likelihoods` computes it for a whole file)."""
         self.likelihood = p
-        self._p += self.smoothing * (p - self._p)
+        self._p += self._smooth_a * (p - self._p)
         self.gap_depth = 1.0 - self._p
         self._step(time, time - self.lag_s, self._p)
 
@@ -257,7 +289,8 @@ class GapDetector:
         voicing = np.asarray(voicing, dtype=np.float64)
         from scipy.signal import lfilter
 
-        music = lfilter([MUSIC_ALPHA], [1.0, MUSIC_ALPHA - 1.0], voicing)
+        am = self._music_a
+        music = lfilter([am], [1.0, am - 1.0], voicing)
         x = np.column_stack([snr, shape, flux, voicing,
                              np.minimum(np.asarray(onset_db, dtype=np.float64), 30.0) * 0.1,
                              music - voicing])
@@ -265,8 +298,8 @@ class GapDetector:
         h = len(b1)
         proj = x @ w
         a = proj[:, :h] + b1
-        for k, alpha in enumerate(CONTEXT_ALPHAS, start=1):
-            a += lfilter([alpha], [1.0, alpha - 1.0], proj[:, k * h:(k + 1) * h], axis=0)
+        for k, a_k in enumerate(self._alphas, start=1):
+            a += lfilter([a_k], [1.0, a_k - 1.0], proj[:, k * h:(k + 1) * h], axis=0)
         z = np.tanh(a) @ w2 + b2
         p = np.where(z > -40.0, 1.0 / (1.0 + np.exp(-np.maximum(z, -40.0))), 0.0)
         p[dbs[:, 0] < self.abs_floor_db] = 0.0

@@ -5,8 +5,9 @@ the last five seconds, so a steady room or soft music under the voice raises the
 second, before there is any history, a quiet room is assumed). A word starts
 after ``word_min_s`` of voice and ends after ``hangover_s`` without; its end is back-dated
 to the first quiet block, less the level measurement's own lag, so the gap starts where the
-silence really began. Issue 3 refines this detector; the contract (``voice``, ``gap_s``)
-stays.
+silence really began. The frame builder now uses the gap detector
+(:mod:`installation.analysis.gaps`), which also hears voice over music; this level-only
+tracker stays as the simple reference (``vad_margin_db``) and is not run per frame.
 """
 
 from __future__ import annotations

@@ -87,9 +87,8 @@ class AnalysisGraph:
         # guitar and piano have little energy; 250 Hz-1 kHz is where both live.
         nf = max(32, int(round(GAP_WINDOW_S * sample_rate)))
         self.gap_window_s = nf / sample_rate
-        fast_ms = keep(pyo.Average(keep(x * x), size=nf))
-        # The bands run at half the rate from 32 kHz up (a 16 kHz Nyquist is plenty for
-        # them, and it halves their cost). No anti-alias filter: what little sits above
+        # The bands (and the whole signal's short level) run at half the rate from 32 kHz
+        # up (a 16 kHz Nyquist is plenty for them, and it halves their cost). No anti-alias filter: what little sits above
         # the new Nyquist folds into the air band, the same way in training and in a show.
         half = 2 if sample_rate >= 32000 else 1
         if half > 1:
@@ -106,7 +105,7 @@ class AnalysisGraph:
             f0 = lo * math.sqrt(2.0)
             return short_ms(keep(pyo.ButBP(xb, freq=f0, q=f0 / lo)))
 
-        bands = [octave(250), octave(500), octave(1000), octave(2000)]
+        bands = [short_ms(xb), octave(250), octave(500), octave(1000), octave(2000)]
         if sample_rate / half >= 12000:
             bands.append(short_ms(keep(pyo.ButHP(xb, freq=4000))))
         else:  # no band above 4 kHz below a 12 kHz rate (ButHP would sit at Nyquist)
@@ -115,7 +114,7 @@ class AnalysisGraph:
             server.endResamplingBlock()
         self.taps: tuple[pyo.PyoObject, ...] = (
             ms, peak, low_ms, mean_square(mid), mean_square(high),
-            env_fast, env_slow, lag, xy_lo, xy, xy_hi, xx, dd, centroid, fast_ms, *bands)
+            env_fast, env_slow, lag, xy_lo, xy, xy_hi, xx, dd, centroid, *bands)
         assert len(self.taps) == len(TAPS)
         # PyoObject.get() is _base_objs[0]._getStream().getValue() behind argument checks
         # that cost more than the read itself; bind the stream getters once.

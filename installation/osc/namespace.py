@@ -116,6 +116,16 @@ STATUS_FRAME = Address("/status/frame", "ffffi", "fps, ms, ms, ms, frames", 0.0,
                        "before the first), dropped frames (frames that took longer than 1.5 "
                        "refresh periods) since the last report")
 STATUS: tuple[Address, ...] = (STATUS_ERROR, STATUS_RELOADED, STATUS_FRAME)
+
+# Sent by the engine next to the feature bundles, as single messages (not frame fields).
+AUDIO_TEXTURE = Address("/audio/texture", "bb", "bytes", 0.0, 255.0, "out",
+                        "the Shadertoy audio texture (`u_audio`), measured ~60 times per "
+                        "second from the latest 2048 samples like WebAudio's AnalyserNode "
+                        "(Blackman window, smoothing 0.8): blob 1 the spectrum, 512 uint8 as "
+                        "`getByteFrequencyData` (bin k at k·sr/2048 Hz, -100..-30 dB → "
+                        "0..255), blob 2 the waveform, 512 uint8 as `getByteTimeDomainData` "
+                        "(the newest 512 samples, 128 = silence)")
+STREAMS: tuple[Address, ...] = (AUDIO_TEXTURE,)
 FEATURE_BY_PATH: dict[str, Address] = {a.path: a for a in OUT if a.feature}
 
 if sorted(_FEATURE_PATHS) != sorted(FEATURE_NAMES):
@@ -142,4 +152,8 @@ def markdown(prefix: str = "/her") -> str:
               "", "| address | types | unit | range | meaning |", "|---|---|---|---|---|"]
     lines += [f"| `{prefix}{a.path}` | `{a.types}` | {a.unit} | {rng(a)} | {a.description} |"
               for a in STATUS]
+    lines += ["", "### Other streams sent by the engine (single messages, not in the bundles)",
+              "", "| address | types | unit | range | meaning |", "|---|---|---|---|---|"]
+    lines += [f"| `{prefix}{a.path}` | `{a.types}` | {a.unit} | {rng(a)} | {a.description} |"
+              for a in STREAMS]
     return "\n".join(lines) + "\n"

@@ -13,6 +13,9 @@ Output, chosen by ``out_path``:
   ``frame_00000.png``, ``frame_00001.png``, ... in it.
 - a printf pattern ending in ``.png`` (``out/f_%04d.png``): one PNG per frame, numbered
   from 0.
+
+With ``audio_rows`` the Shadertoy texture ``u_audio`` is measured from the audio
+(:mod:`installation.analysis.spectrum`); the renderer only uploads it.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import os
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 
@@ -71,6 +74,17 @@ def iter_uniforms(frames: Sequence[FeatureFrame], *, fps: float, n_frames: int,
         yield state.uniforms()
 
 
+def _with_audio(uniforms: Iterator[dict[str, Any]], renderer: SceneRenderer,
+                audio_rows: Callable[[float], np.ndarray], fps: float
+                ) -> Iterator[dict[str, Any]]:
+    """Pass ``uniforms`` through, handing video frame ``k``'s measured audio rows
+    (``audio_rows(k / fps)``) to the renderer just before it is drawn."""
+    for k, u in enumerate(uniforms):
+        rows = audio_rows(k / fps)
+        renderer.audio.set(rows[0], rows[1])
+        yield u
+
+
 def render_preview(frames: Sequence[FeatureFrame], out_path: str | os.PathLike, *,
                    size: tuple[int, int] = (1280, 720), fps: float = 30,
                    scene: str = "os1", audio_path: str | os.PathLike | None = None,
@@ -78,7 +92,8 @@ def render_preview(frames: Sequence[FeatureFrame], out_path: str | os.PathLike, 
                    params: Mapping[str, Any] | None = None,
                    shader_dir: str | os.PathLike | None = None,
                    quality: float = 6, flash_guard: bool = True,
-                   outputs=None) -> PreviewResult:
+                   outputs=None,
+                   audio_rows: Callable[[float], np.ndarray] | None = None) -> PreviewResult:
     """Render ``frames`` (sorted by ``.time``, seconds) to an MP4 or PNG sequence.
 
     ``size`` is (w, h) in pixels (even numbers for MP4: yuv420p), ``fps`` frames per
@@ -91,7 +106,11 @@ def render_preview(frames: Sequence[FeatureFrame], out_path: str | os.PathLike, 
     photosensitive guard in the path, as in the room. ``outputs`` (a
     :class:`installation.render.calibration.Calibration`) renders every projector output
     side by side (each warped and blended from the ``size`` canvas) instead of the canvas;
-    the result's ``size`` is then the composition's.
+    the result's ``size`` is then the composition's. ``audio_rows(t)`` gives the measured
+    ``u_audio`` rows ((2, 512), 0..1) at video time ``t`` (s), e.g.
+    :class:`installation.analysis.spectrum.FileTexture` of the decoded file; without it the
+    texture is synthesised from the features (:mod:`installation.render.audiotex`, a
+    fallback for frames that come without audio).
     """
     frames = list(frames)
     if any(b.time < a.time for a, b in zip(frames, frames[1:])):
@@ -124,6 +143,8 @@ def render_preview(frames: Sequence[FeatureFrame], out_path: str | os.PathLike, 
         state = UniformState(size=(w, h))
         state.set_params(loaded.inputs, params)
         uniforms = iter_uniforms(frames, fps=fps, n_frames=n_frames, state=state)
+        if audio_rows is not None:
+            uniforms = _with_audio(uniforms, renderer, audio_rows, fps)
         frame, out_size, cleanup = _framer(ctx, renderer, outputs)
         if pattern is not None:
             Path(pattern).parent.mkdir(parents=True, exist_ok=True)

@@ -21,6 +21,7 @@ import moderngl
 import numpy as np
 
 from installation.render import scene as scenes
+from installation.render.audiotex import AudioRows
 from installation.render.flashguard import GRID, FlashGuard
 from installation.render.scene import Scene, SceneError, ShaderCompileError
 
@@ -163,6 +164,11 @@ class SceneRenderer:
         self._grid_tex = ctx.texture(GRID, 4, dtype="f4")
         self._grid_fbo = ctx.framebuffer(color_attachments=[self._grid_tex])
         self._shown: int | None = None   # pool index of the frame on screen (guarded path)
+        self.audio = AudioRows()
+        self._audio_tex = ctx.texture((512, 2), 1, dtype="f4")
+        self._audio_tex.filter = (moderngl.LINEAR, moderngl.LINEAR)
+        self._audio_tex.repeat_x = self._audio_tex.repeat_y = False
+        self._audio_at: float | None = None
         self._size = (0, 0)
         self._targets: list[tuple[moderngl.Texture, moderngl.Framebuffer]] = []
         self.resize(size)
@@ -349,6 +355,12 @@ class SceneRenderer:
     def _draw(self, slot: _Slot, uniforms: Mapping[str, Any], fbo: moderngl.Framebuffer,
               *, live: bool) -> None:
         fbo.use()
+        if "u_audio" in slot.uniforms:
+            t = float(uniforms.get("u_time", 0.0))
+            if self._audio_at != t:      # once per frame, only for scenes that sample it
+                self._audio_tex.write(self.audio.update(uniforms).tobytes())
+                self._audio_at = t
+            self._audio_tex.use(0)
         for name, member in slot.uniforms.items():
             if name == "u_resolution":
                 value: Any = (float(self._size[0]), float(self._size[1]))
@@ -398,3 +410,4 @@ class SceneRenderer:
             obj.release()
         release_framebuffers(self.ctx, [self._grid_fbo])
         self._grid_tex.release()
+        self._audio_tex.release()

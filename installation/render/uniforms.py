@@ -71,6 +71,10 @@ _HELPERS: tuple[UniformSpec, ...] = (
     UniformSpec("u_scene_time", "float", "s",
                 "seconds since this scene first appeared on screen (the renderer sets it per "
                 "scene, so a crossfade starts the new scene at 0)"),
+    UniformSpec("u_audio", "sampler2D", "512x2",
+                "Shadertoy-compatible audio texture: row 0 (y 0.25) spectrum 0..11 kHz, "
+                "row 1 (y 0.75) waveform; synthesised from the features (installation/"
+                "render/audiotex.py); the value is its texture unit"),
     UniformSpec("u_master", "float", "0..1",
                 "output level set by the operator (smoothed 150 ms); the final pass applies it"),
     UniformSpec("u_blackout", "float", "0..1",
@@ -349,7 +353,7 @@ class UniformState:
             "u_onset_pulse": p["onset"], "u_word_pulse": p["word"], "u_gap_pulse": p["gap"],
             "u_pitch": v["pitch"], "u_master": self._master, "u_blackout": self._blackout,
             "u_music": v["music"], "u_voice_time": self._voice_time,
-            "u_scene_time": self.time,
+            "u_scene_time": self.time, "u_audio": 0,
         }
         for name in FEATURE_NAMES:
             out[RAW_FEATURE_UNIFORM[name]] = self._raw[name]
