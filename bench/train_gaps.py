@@ -7,7 +7,7 @@ held-out speech sources (:data:`HELD_OUT`, all their mixes included), labels eac
 speech (inside a labelled word) or not (inside a gap, or before/after the words), skipping
 blocks within 15 ms of a word boundary; adds voice-free negatives (the dev music pieces
 after silence, seeded synthetic chords: :func:`negatives`), and fits a small one-hidden-layer network (numpy, Adam, seeded). Writes
-``installation/analysis/gap_model.npz``.
+``installation/analysis/gap_model_hi.npz`` and ``gap_model_lo.npz``.
 """
 
 from __future__ import annotations

@@ -230,7 +230,9 @@ def _check_scene(scene: str) -> None:
 
 def _rehearse_render(args: argparse.Namespace, show: ShowConfig, audio: Path, scene: str,
                      out: Path) -> int:
+    from installation.analysis.spectrum import FileTexture
     from installation.engine.offline import analyse_file
+    from installation.engine.sources import load_mono
     from installation.render.preview import render_preview
 
     size = args.size or (show.render.width, show.render.height)
@@ -243,11 +245,14 @@ def _rehearse_render(args: argparse.Namespace, show: ShowConfig, audio: Path, sc
                               seconds=args.seconds, progress=progress)
     finally:
         close()
+    sr = show.audio.sample_rate
+    audio_rows = FileTexture(load_mono(audio, sr), sr)   # u_audio, measured from the file
     log.info("rendering %s at %dx%d, %d fps, scene %s", out, size[0], size[1], fps, scene)
     result = render_preview(frames, out, size=size, fps=fps, scene=scene, audio_path=audio,
                             seconds=args.seconds, progress=not args.quiet,
                             params=show.scenes.get(scene),
-                            flash_guard=show.render.flash_guard, outputs=_calibration(show))
+                            flash_guard=show.render.flash_guard, outputs=_calibration(show),
+                            audio_rows=audio_rows)
     print(f"wrote {Path(result.path).resolve()} ({result.n_frames} frames, {result.seconds:.1f} s)")
     return 0
 
@@ -288,10 +293,11 @@ def _rehearse_window(args: argparse.Namespace, show: ShowConfig, audio: Path,
         if show.outputs:   # projectors: one window per output, warped and blended
             from installation.render.outputs import run_outputs
             run_outputs(receiver.take, commands, outputs=show.outputs,
+                        audio_source=receiver.audio_rows,
                         calibration=_calibration(show), canvas_size=size, **common)
         else:
             run_window(receiver.take, commands, size=size, fullscreen=render.fullscreen,
-                       **common)
+                       audio_source=receiver.audio_rows, **common)
     finally:
         engine.stop()
         status.close()

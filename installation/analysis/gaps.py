@@ -15,7 +15,7 @@ level-free cues (:data:`BASE_FEATURES`):
 - the onset envelope ratio (plucks are sharp attacks).
 
 A one-hidden-layer network (16 tanh units) combines them with two causal averages of each
-(~50 and ~170 ms) for context. Its weights (``gap_model.npz``) come from
+(~50 and ~170 ms) for context. Its weights (``gap_model_hi.npz``, ``gap_model_lo.npz``) come from
 ``bench/train_gaps.py``: the developer set with its held-out speech sources excluded, plus
 voice-free negatives (the music alone after silence, synthetic sustained chords). A
 hysteresis state machine (:meth:`GapDetector.advance`) turns the smoothed likelihood into

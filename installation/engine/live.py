@@ -2,7 +2,10 @@
 
 The audio thread only copies the graph's taps into a preallocated ring
 (:class:`TapRing`). A publisher thread turns new rows into feature frames, sends them as
-OSC bundles, and hands them to ``on_frame`` (the local renderer's mailbox).
+OSC bundles, and hands them to ``on_frame`` (the local renderer's mailbox). About 60 times
+a second it also reads the raw-sample tap (:class:`AudioTap`, a pyo ``TableFill`` into a
+2048-sample circular table), measures the Shadertoy audio texture from it
+(:mod:`installation.analysis.spectrum`) and sends it as ``/audio/texture``.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from typing import Callable
 import numpy as np
 
 from installation.analysis.frames import FrameBuilder
+from installation.analysis.spectrum import ANALYSIS_HZ, FFT_SIZE, AudioTexture, to_bytes
 from installation.analysis.taps import TAPS
 from installation.config import ShowConfig
 from installation.engine.graph import AnalysisGraph
@@ -58,6 +62,29 @@ class TapRing:
         return [self.rows[i % self.capacity].copy() for i in range(start, end)]
 
 
+class AudioTap:
+    """The latest ``size`` raw samples of ``signal``: pyo's ``TableFill`` writes them
+    circularly into a ``DataTable`` in C (nothing in Python per block); :meth:`window`
+    reads the table's buffer through numpy from another thread. A read racing the audio
+    thread may mix two blocks (at most ``block_size`` samples): harmless for a picture."""
+
+    def __init__(self, signal, size: int = FFT_SIZE) -> None:
+        import pyo
+
+        self.size = size
+        self.table = pyo.DataTable(size=size)
+        self._buffer = np.asarray(self.table.getBuffer())
+        self.fill = pyo.TableFill(signal, self.table)
+
+    def window(self) -> np.ndarray:
+        """The newest ``size`` samples, oldest first (float64, -1..1)."""
+        pos = int(self.fill.getCurrentPos()) % self.size   # next sample to be written
+        return np.roll(np.array(self._buffer, dtype=np.float64), -pos)
+
+    def stop(self) -> None:
+        self.fill.stop()
+
+
 class LiveEngine:
     """Runs the analysis on a live input or a file in real time.
 
@@ -95,6 +122,9 @@ class LiveEngine:
                                     level_window_s=self.graph.level_window_s
                                     + self.graph.read_lag_s)
         self.ring = TapRing()
+        self.audio_tap = AudioTap(self.source.signal)
+        self.audio_texture = AudioTexture()
+        self.textures_sent = 0
         self.sender = FeatureSender(targets, show.osc.prefix)
         self.latest: FeatureFrame | None = None
         self._blocks = 0
@@ -135,8 +165,19 @@ class LiveEngine:
                 done += 1
             time.sleep(period / 2)
 
+    def _publish_texture(self) -> None:
+        """Measure the audio texture from the tap and send it (publisher thread)."""
+        rows = self.audio_texture.analyse(self.audio_tap.window())
+        self.sender.send_audio_texture(*to_bytes(rows))
+        self.textures_sent += 1
+
     def _publish(self) -> None:
+        period = 1.0 / ANALYSIS_HZ
+        next_texture = time.monotonic()
         while not self._stop.is_set():
+            if self._blocks and time.monotonic() >= next_texture:
+                self._publish_texture()
+                next_texture = max(next_texture + period, time.monotonic() - period)
             for row in self.ring.take():
                 frame = self.builder.push(row)
                 self.sender.send(frame, self._t0_wall + frame.time)
@@ -152,6 +193,7 @@ class LiveEngine:
         for thread in self._threads:
             thread.join(timeout=2)
         self.server.stop()
+        self.audio_tap.stop()
         self.graph.stop()
         self.server.shutdown()
         self.sender.close()

@@ -1,4 +1,4 @@
-"""Feature frame ↔ OSC bundle bytes. Pure: no sockets here."""
+"""Feature frame ↔ OSC bundle bytes, audio texture ↔ OSC message bytes. Pure: no sockets."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pythonosc import osc_bundle, osc_bundle_builder, osc_message, osc_message_b
 from pythonosc.parsing import osc_types
 
 from installation.features import FEATURE_NAMES, FeatureFrame
-from installation.osc.namespace import FRAME, OUT
+from installation.osc.namespace import AUDIO_TEXTURE, FRAME, OUT
 
 
 class CodecError(ValueError):
@@ -62,3 +62,40 @@ def decode_frame(dgram: bytes, prefix: str = "/her") -> tuple[FeatureFrame, floa
         raise CodecError("bundle lacks " + ", ".join(missing))
     frame = FeatureFrame.from_values(head[0], head[1], (values[n] for n in FEATURE_NAMES))
     return frame, bundle.timestamp
+
+
+TEXTURE_BYTES = 512   # uint8 per row of the audio texture
+
+
+def encode_audio_texture(spectrum: bytes, waveform: bytes, prefix: str = "/her") -> bytes:
+    """One ``/audio/texture`` message with two blobs of 512 uint8 (spectrum, waveform;
+    see :mod:`installation.analysis.spectrum` ``to_bytes``). Raises ``ValueError`` on a
+    wrong length."""
+    if len(spectrum) != TEXTURE_BYTES or len(waveform) != TEXTURE_BYTES:
+        raise ValueError(f"audio texture rows must be {TEXTURE_BYTES} bytes each")
+    builder = osc_message_builder.OscMessageBuilder(address=prefix + AUDIO_TEXTURE.path)
+    builder.add_arg(bytes(spectrum), arg_type="b")
+    builder.add_arg(bytes(waveform), arg_type="b")
+    return builder.build().dgram
+
+
+def is_audio_texture(dgram: bytes, prefix: str = "/her") -> bool:
+    """Whether ``dgram`` is addressed to ``/audio/texture`` (cheap: looks at the address)."""
+    address = (prefix + AUDIO_TEXTURE.path).encode()
+    return dgram.startswith(address + b"\0")
+
+
+def decode_audio_texture(dgram: bytes, prefix: str = "/her") -> tuple[bytes, bytes]:
+    """``(spectrum, waveform)``, 512 bytes each, from an ``/audio/texture`` message.
+    Raises :class:`CodecError`."""
+    try:
+        message = osc_message.OscMessage(dgram)
+    except (osc_message.ParseError, osc_types.ParseError, IndexError, ValueError) as exc:
+        raise CodecError(f"malformed audio texture message: {exc}") from None
+    if message.address != prefix + AUDIO_TEXTURE.path:
+        raise CodecError(f"unknown address {message.address}")
+    params = message.params
+    if (len(params) != 2 or not all(isinstance(p, bytes) for p in params)
+            or any(len(p) != TEXTURE_BYTES for p in params)):
+        raise CodecError(f"{message.address}: expected two blobs of {TEXTURE_BYTES} bytes")
+    return params[0], params[1]

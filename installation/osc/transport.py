@@ -20,7 +20,8 @@ from pythonosc import osc_bundle, osc_message, osc_packet
 from pythonosc.parsing import osc_types
 
 from installation.features import FeatureFrame
-from installation.osc.codec import CodecError, decode_frame, encode_frame
+from installation.osc.codec import (CodecError, decode_audio_texture, decode_frame,
+                                    encode_audio_texture, encode_frame, is_audio_texture)
 from installation.osc.namespace import (BLACKOUT, BLEND, CALIBRATION_RESET, CORNER, CROSSFADE,
                                         IN, IN_BY_PATH, KEYSTONE, MASTER, PARAM, REGION,
                                         RELOAD, SCENE)
@@ -84,6 +85,17 @@ class FeatureSender:
                 if self.failed == 1 or self.failed % 1000 == 0:
                     log.warning("OSC send to %s:%d failed: %s", *target, exc)
 
+    def send_audio_texture(self, spectrum: bytes, waveform: bytes) -> None:
+        """Send one ``/audio/texture`` message (512 + 512 bytes) to every target."""
+        data = encode_audio_texture(spectrum, waveform, self.prefix)
+        for target in self.targets:
+            try:
+                self._sock.sendto(data, target)
+            except OSError as exc:
+                self.failed += 1
+                if self.failed == 1 or self.failed % 1000 == 0:
+                    log.warning("OSC send to %s:%d failed: %s", *target, exc)
+
     def close(self) -> None:
         self._sock.close()
 
@@ -124,6 +136,8 @@ class FeatureReceiver(_ReceiverThread):
 
     :meth:`latest` is the newest frame; :meth:`take` the frames since the last call (so a
     renderer running at 60 fps sees every onset of a 190 blocks/s stream).
+    :meth:`audio_rows` is the newest ``/audio/texture`` (the measured ``u_audio`` rows) or
+    None; malformed texture messages are counted like malformed bundles.
     """
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, prefix: str = "/her",
@@ -133,10 +147,15 @@ class FeatureReceiver(_ReceiverThread):
         self._latest: FeatureFrame | None = None
         self._latest_at = 0.0
         self._frames = 0
+        self._audio: tuple[bytes, bytes] | None = None
+        self.audio_textures = 0
         self._cond = threading.Condition()
         super().__init__(host, port, "osc-features")
 
     def handle(self, data: bytes, peer: tuple[str, int]) -> None:
+        if is_audio_texture(data, self.prefix):
+            self._handle_audio(data, peer)
+            return
         try:
             frame, _ = decode_frame(data, self.prefix)
         except CodecError as exc:
@@ -148,6 +167,31 @@ class FeatureReceiver(_ReceiverThread):
             self._latest, self._latest_at = frame, time.monotonic()
             self._frames += 1
             self._cond.notify_all()
+
+    def _handle_audio(self, data: bytes, peer: tuple[str, int]) -> None:
+        try:
+            rows = decode_audio_texture(data, self.prefix)
+        except CodecError as exc:
+            self.counters.error(f"audio:{exc}", f"feature port: dropped audio texture from "
+                                f"{peer[0]}:{peer[1]}: {exc}", malformed=True)
+            return
+        with self._cond:
+            self._audio = rows      # one tuple store: readers see old or new, never half
+            self.audio_textures += 1
+            self._cond.notify_all()
+
+    def audio_rows(self):
+        """The newest measured audio texture as (2, 512) float32 rows (``byte / 255``),
+        or None before the first ``/audio/texture``."""
+        from installation.analysis.spectrum import from_bytes
+
+        latest = self._audio
+        return None if latest is None else from_bytes(*latest)
+
+    def wait_audio(self, count: int, timeout: float) -> bool:
+        """Block until ``count`` audio textures have arrived in total, or ``timeout`` s."""
+        with self._cond:
+            return self._cond.wait_for(lambda: self.audio_textures >= count, timeout)
 
     def latest(self) -> FeatureFrame | None:
         return self._latest

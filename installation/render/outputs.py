@@ -270,10 +270,13 @@ def run_outputs(frame_source, commands=None, *, outputs: Sequence, calibration: 
                 flash_guard: bool = True, hot_reload: bool = True,
                 status: Callable[..., None] | None = None, status_interval_s: float = 1.0,
                 shader_dir: str | os.PathLike | None = None, context_api: str = "egl",
-                on_error: Callable[[Exception], None] | None = None) -> int:
+                on_error: Callable[[Exception], None] | None = None,
+                audio_source: Callable[[], Any] | None = None) -> int:
     """The show on projectors: one window per output (see :class:`OutputsSurface`), the
     canvas rendered once, warped and blended into each. Calibration commands from OSC
-    change ``calibration`` live and are saved. Returns the frames presented."""
+    change ``calibration`` live and are saved. ``audio_source``: the measured ``u_audio``
+    rows, as for :func:`installation.render.window.run_loop`. Returns the frames
+    presented."""
     from installation.render.control import ShowControl, make_watcher
     from installation.render.flashguard import FlashGuard
     from installation.render.pacing import FramePacing
@@ -304,7 +307,8 @@ def run_outputs(frame_source, commands=None, *, outputs: Sequence, calibration: 
         pacing = FramePacing(refresh_hz=surface.refresh_hz, interval_s=status_interval_s)
         return run_loop(surface, renderer, state, frame_source, commands=commands,
                         clock=clock, seconds=seconds, stop=stop, control=control,
-                        pacing=pacing, status=status, present=present)
+                        pacing=pacing, status=status, present=present,
+                        audio_source=audio_source)
     finally:
         calibration.flush()
         if renderer is not None:

@@ -29,6 +29,8 @@ import queue
 import time
 from typing import Any, Callable, Mapping, Sequence
 
+import numpy as np
+
 from installation.features import FeatureFrame
 from installation.render.context import Surface
 from installation.render.control import ShowControl, make_watcher
@@ -41,6 +43,9 @@ from installation.render.uniforms import UniformState
 log = logging.getLogger(__name__)
 
 FrameSource = Callable[[], "FeatureFrame | Sequence[FeatureFrame] | None"]
+# The latest measured u_audio rows ((2, 512) float32, 0..1), or None (keep what is shown;
+# before any, the synthesised fallback): e.g. FeatureReceiver.audio_rows.
+AudioSource = Callable[[], "np.ndarray | None"]
 
 
 def _log_error(exc: Exception) -> None:
@@ -65,14 +70,21 @@ def _stopped(stop: Any) -> bool:
     return bool(is_set() if is_set is not None else stop())
 
 
+def _feed_audio(renderer: SceneRenderer, audio_source: AudioSource | None) -> None:
+    """Hand the latest measured audio rows (if any) to the renderer's texture."""
+    rows = audio_source() if audio_source is not None else None
+    if rows is not None:
+        renderer.audio.set(rows[0], rows[1])
+
+
 def run_loop(surface: Surface, renderer: SceneRenderer, state: UniformState,
              frame_source: FrameSource, *, commands: "queue.Queue | None" = None,
              clock: Callable[[], float] = time.monotonic, crossfade_s: float = 1.5,
              max_frames: int | None = None, seconds: float | None = None,
              stop: Any = None, on_error: Callable[[Exception], None] = _log_error,
              control: ShowControl | None = None, pacing: FramePacing | None = None,
-             status: Callable[..., None] | None = None, present: Callable | None = None
-             ) -> int:
+             status: Callable[..., None] | None = None, present: Callable | None = None,
+             audio_source: AudioSource | None = None) -> int:
     """Render and present until the window closes, ``("quit",)``, ``max_frames`` frames,
     ``seconds`` of clock time, or ``stop`` (a ``threading.Event`` or a callable returning
     True).
@@ -83,7 +95,9 @@ def run_loop(surface: Surface, renderer: SceneRenderer, state: UniformState,
     hot reload (default: a :class:`ShowControl` with ``crossfade_s`` and ``on_error``);
     ``pacing`` measures frame times (reports go to the log and ``status``). ``present``,
     when given, replaces drawing into ``surface`` (``present(renderer, uniforms)``: the
-    outputs' warp and blend). Returns the number of frames presented.
+    outputs' warp and blend). ``audio_source()``, when given, returns the latest measured
+    audio texture rows (or None) for ``u_audio``; they go to ``renderer.audio`` each frame.
+    Returns the number of frames presented.
     """
     if control is None:
         control = ShowControl(renderer, state, crossfade_s=crossfade_s,
@@ -120,6 +134,7 @@ def run_loop(surface: Surface, renderer: SceneRenderer, state: UniformState,
             arrived = bool(got)
         if arrived and pacing is not None:
             pacing.features(tick)
+        _feed_audio(renderer, audio_source)
         if present is not None:
             present(renderer, state)
         elif min(surface.size) >= 1:   # a minimised window has no pixels: skip the draw
@@ -155,14 +170,15 @@ def run_window(frame_source: FrameSource, commands: "queue.Queue | None" = None,
                scene_params: Mapping[str, Mapping[str, Any]] | None = None,
                param_smoothing_s: float = 0.25, flash_guard: bool = True,
                hot_reload: bool = True, status: Callable[..., None] | None = None,
-               status_interval_s: float = 1.0) -> int:
+               status_interval_s: float = 1.0,
+               audio_source: AudioSource | None = None) -> int:
     """Open a window (see :class:`WindowSurface`), show ``scene`` with ``params`` at
     ``master`` level, and run :func:`run_loop` until the window closes, ``("quit",)``,
     ``stop`` or ``seconds``. Raises :class:`SceneError` if the first scene does not
     compile (there is nothing to fall back on yet) and ``RuntimeError`` without a display.
     ``scene_params`` are every scene's parameters (show.toml ``[scenes]``), ``status`` a
-    ``status(path, *args)`` sink (OSC ``/status/...``). Returns the number of frames
-    presented.
+    ``status(path, *args)`` sink (OSC ``/status/...``), ``audio_source`` the measured
+    ``u_audio`` rows (see :func:`run_loop`). Returns the number of frames presented.
     """
     from installation.render.context import WindowSurface
 
@@ -186,7 +202,7 @@ def run_window(frame_source: FrameSource, commands: "queue.Queue | None" = None,
         pacing = FramePacing(refresh_hz=surface.refresh_hz, interval_s=status_interval_s)
         return run_loop(surface, renderer, state, frame_source, commands=commands,
                         clock=clock, seconds=seconds, stop=stop, control=control,
-                        pacing=pacing, status=status)
+                        pacing=pacing, status=status, audio_source=audio_source)
     finally:
         if renderer is not None:
             renderer.release()
