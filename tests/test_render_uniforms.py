@@ -240,3 +240,23 @@ def test_docs_table_lists_every_uniform():
     text = DOCS.read_text()
     rows = set(re.findall(r"^\|\s*`(u_[a-z_]+)`", text, flags=re.M))
     assert rows == {s.name for s in un.STANDARD_UNIFORMS}
+
+
+def test_a_blip_of_voice_in_a_long_pause_dims_the_space_but_does_not_close_it():
+    state = UniformState()
+    for k in range(0, 601):           # a 6 s pause
+        t = k / 100
+        state.update(frame(t, k, gap_s=t), t)
+    open_before = state.uniforms()["u_gap"]
+    for k in range(601, 616):         # 0.15 s taken for a word (a pluck, a breath)
+        state.update(frame(k / 100, k, voice=1), k / 100)
+    for k in range(616, 700):         # the pause goes on; gap_s restarts from the blip
+        t = k / 100
+        state.update(frame(t, k, gap_s=t - 6.15), t)
+    after = state.uniforms()["u_gap"]
+    assert open_before > 0.8
+    assert after > 0.75 * open_before  # dimmed a little, still open
+    # A real sentence (3 s of voice) closes it.
+    for k in range(700, 1000):
+        state.update(frame(k / 100, k, voice=1), k / 100)
+    assert state.uniforms()["u_gap"] < 0.01

@@ -53,7 +53,8 @@ _HELPERS: tuple[UniformSpec, ...] = (
     UniformSpec("u_gap", "float", "0..1",
                 "openness of the pause: 0 while speaking, 1 - exp(-gap_s / 3 s) in a pause "
                 "(gap_s extrapolated between frames); decays with a 0.6 s time constant "
-                "when the next word starts"),
+                "when the next word starts, and a pause that follows reopens from what is "
+                "left (a 0.15 s blip dims an open space by ~20 %, a sentence closes it)"),
     UniformSpec("u_onset_pulse", "float", "0..1",
                 "1 on an onset (pluck, consonant), then decays exp(-t / 250 ms)"),
     UniformSpec("u_word_pulse", "float", "0..1",
@@ -143,6 +144,11 @@ def gap_to_unit(gap_s: float, *, scale_s: float = 3.0) -> float:
     return 1.0 - math.exp(-max(0.0, float(gap_s)) / scale_s)
 
 
+def unit_to_gap(unit: float, *, scale_s: float = 3.0) -> float:
+    """The pause length (s) whose openness is ``unit``: the inverse of :func:`gap_to_unit`."""
+    return -scale_s * math.log(1.0 - min(max(float(unit), 0.0), 0.999))
+
+
 def _approach(y: float, target: float, dt: float, tau: float) -> float:
     return target + (y - target) * math.exp(-dt / tau)
 
@@ -192,6 +198,7 @@ class UniformState:
         # The pause length grows between frames: (gap_s, injected time it was true at),
         # or None while speaking.
         self._gap_ref: tuple[float, float] | None = None
+        self._gap_raw = 0.0  # the last frame's gap_s, to keep the carried part apart
         self._pulse = {"onset": 0.0, "word": 0.0, "gap": 0.0}
         self._voice_on = False
         self._master_target = self._master = min(1.0, max(0.0, float(master)))
@@ -322,7 +329,18 @@ class UniformState:
         tg["high"] = level_to_unit(raw["band_high_db"], floor_db=s.level_floor_db)
         voice_on = raw["voice"] >= 0.5
         tg["voice"] = 1.0 if voice_on else 0.0
-        self._gap_ref = None if voice_on else (max(0.0, raw["gap_s"]), self.time)
+        if voice_on:
+            self._gap_ref = None
+        elif self._gap_ref is None:
+            # A pause (re)opens from wherever the space still is: a blip of a word (a
+            # pluck taken for a syllable) dims it a little instead of closing it, while a
+            # real sentence has let it fall back to ~0 by then.
+            carried = unit_to_gap(self._value["gap"], scale_s=s.gap_scale_s)
+            self._gap_ref = (carried + max(0.0, raw["gap_s"]), self.time)
+        else:
+            carried = self._gap_ref[0] - self._gap_raw
+            self._gap_ref = (carried + max(0.0, raw["gap_s"]), self.time)
+        self._gap_raw = 0.0 if voice_on else max(0.0, raw["gap_s"])
         self._value["gap"] = max(self._value["gap"], self._gap_target())
         if raw["pitch_hz"] > 0:
             tg["pitch"] = pitch_to_unit(raw["pitch_hz"], lo_hz=s.pitch_lo_hz,
