@@ -79,7 +79,7 @@ class AnalysisConfig:
                               "does not use it", lo=3.0, hi=40.0)
     vad_floor_db: float = _f(-55.0, "absolute level (dBFS) below which no pitch or centroid "
                              "is reported", lo=-100.0, hi=-10.0)
-    word_min_s: float = _f(0.12, "voice must last this long to start a word (s); shorter "
+    word_min_s: float = _f(0.18, "voice must last this long to start a word (s); shorter "
                            "blips (a pluck in a pause) do not split a gap", lo=0.0, hi=1.0)
     hangover_s: float = _f(0.05, "silence must last this long before a gap start is emitted "
                            "(s); the gap is back-dated to where the silence began", lo=0.02,

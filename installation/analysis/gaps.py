@@ -154,7 +154,7 @@ class GapDetector:
     on_threshold: float = 0.5
     off_threshold: float = 0.35
     smoothing_s: float = 0.015  # time constant of the likelihood's smoothing (s)
-    word_min_s: float = 0.12
+    word_min_s: float = 0.18
     gap_confirm_s: float = 0.05
     gap_min_s: float = 0.1
     rate_window_s: float = 20.0
