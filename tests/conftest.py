@@ -88,3 +88,28 @@ def x_display():
     del os.environ["DISPLAY"]
     proc.terminate()
     proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def ctx():
+    """One headless EGL OpenGL 3.3 context per test module (Mesa llvmpipe here)."""
+    from installation.render.context import create_headless_context
+
+    try:
+        context = create_headless_context()
+    except Exception as exc:  # moderngl raises plain Exceptions when EGL is missing
+        pytest.skip(f"no EGL OpenGL 3.3 context (./setup.sh installs Mesa EGL): {exc}")
+    yield context
+    context.release()
+
+
+@pytest.fixture(autouse=True)
+def gl_clean(request):
+    """A test that uses the GL context must leave no GL error behind (nor find one)."""
+    if "ctx" not in request.fixturenames:
+        yield
+        return
+    context = request.getfixturevalue("ctx")
+    assert context.error == "GL_NO_ERROR"
+    yield
+    assert context.error == "GL_NO_ERROR"

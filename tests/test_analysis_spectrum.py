@@ -164,17 +164,6 @@ def test_live_engine_publishes_the_measured_texture(wav):
     assert rows[0].max() > 0.9 and receiver.counters.malformed == 0
 
 
-@pytest.fixture(scope="module")
-def ctx():
-    from installation.render.context import create_headless_context
-    try:
-        context = create_headless_context()
-    except Exception as exc:
-        pytest.skip(f"no EGL OpenGL 3.3 context: {exc}")
-    yield context
-    context.release()
-
-
 def test_preview_of_a_sine_differs_from_silence(ctx, tmp_path):
     from installation.render.png import read_png
     from installation.render.preview import render_preview

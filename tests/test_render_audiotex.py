@@ -48,17 +48,6 @@ def test_measured_rows_replace_the_synthesis():
     assert r[0, -1] == pytest.approx(1.0) and np.all(r[1] == 0.25)
 
 
-@pytest.fixture(scope="module")
-def ctx():
-    from installation.render.context import create_headless_context
-    try:
-        context = create_headless_context()
-    except Exception as exc:
-        pytest.skip(f"no EGL OpenGL 3.3 context: {exc}")
-    yield context
-    context.release()
-
-
 def test_shader_reads_the_rows_like_shadertoy(ctx, tmp_path):
     from installation.render.renderer import SceneRenderer
     import shutil

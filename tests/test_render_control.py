@@ -81,17 +81,6 @@ def test_pacing_counts_frame_time_drops_and_feature_age():
 
 
 # -- on EGL ------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def ctx():
-    from installation.render.context import create_headless_context
-    try:
-        context = create_headless_context()
-    except Exception as exc:
-        pytest.skip(f"no EGL OpenGL 3.3 context: {exc}")
-    yield context
-    context.release()
-
-
 @pytest.fixture
 def live(ctx, tmp_path):
     from installation.render.renderer import SceneRenderer

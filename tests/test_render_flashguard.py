@@ -96,17 +96,6 @@ def test_rejects_nonsense():
 
 
 # -- on EGL ------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def ctx():
-    from installation.render.context import create_headless_context
-    try:
-        context = create_headless_context()
-    except Exception as exc:
-        pytest.skip(f"no EGL OpenGL 3.3 context: {exc}")
-    yield context
-    context.release()
-
-
 def test_renderer_output_never_flashes_more_than_three_times_a_second(ctx, tmp_path):
     from installation.render.context import HeadlessSurface
     from installation.render.renderer import SceneRenderer

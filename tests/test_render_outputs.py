@@ -94,17 +94,6 @@ def test_calibration_file_overrides_show_toml_and_bad_files_are_ignored(tmp_path
 
 
 # -- on EGL ------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def ctx():
-    from installation.render.context import create_headless_context
-    try:
-        context = create_headless_context()
-    except Exception as exc:
-        pytest.skip(f"no EGL OpenGL 3.3 context: {exc}")
-    yield context
-    context.release()
-
-
 def canvas_of(ctx, scene: str, size, shader_dir=REPO_SHADERS):
     from installation.render.renderer import SceneRenderer
     r = SceneRenderer(ctx, size, shader_dir=shader_dir)
@@ -115,7 +104,7 @@ def canvas_of(ctx, scene: str, size, shader_dir=REPO_SHADERS):
 
 def draw(ctx, canvas_tex, cal: Calibration, sizes):
     from installation.render.outputs import OutputPass, draw_outputs, layout
-    from installation.render.renderer import read_framebuffer
+    from installation.render.renderer import read_framebuffer, release_framebuffers
     (w, h), views = layout(cal, sizes)
     tex = ctx.texture((w, h), 4)
     fbo = ctx.framebuffer([tex])
@@ -123,7 +112,7 @@ def draw(ctx, canvas_tex, cal: Calibration, sizes):
     draw_outputs(p, canvas_tex, cal, fbo, views)
     img = read_framebuffer(fbo)
     p.release()
-    fbo.release()
+    release_framebuffers(ctx, [fbo])  # unbinds it first: releasing a bound FBO is an error
     tex.release()
     return img
 

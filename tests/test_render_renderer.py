@@ -24,23 +24,6 @@ GOLDEN = Path(__file__).resolve().parent / "golden"
 SIZE = (64, 36)
 
 
-@pytest.fixture(scope="module")
-def ctx():
-    try:
-        context = create_headless_context()
-    except Exception as exc:  # only when EGL itself is missing
-        pytest.skip(f"no EGL OpenGL 3.3 context: {exc}")
-    yield context
-    context.release()
-
-
-@pytest.fixture(autouse=True)
-def gl_clean(ctx):
-    assert ctx.error == "GL_NO_ERROR"
-    yield
-    assert ctx.error == "GL_NO_ERROR"
-
-
 @pytest.fixture
 def renderer(ctx):
     r = SceneRenderer(ctx, SIZE, shader_dir=REPO_SHADERS)

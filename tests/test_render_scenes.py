@@ -23,23 +23,6 @@ SCENES = ("os1", "between", "8316", "letters", "dawn")
 GOLDEN_STATES = ("silence", "voice", "gap")
 
 
-@pytest.fixture(scope="module")
-def ctx():
-    try:
-        context = create_headless_context()
-    except Exception as exc:  # only when EGL itself is missing
-        pytest.skip(f"no EGL OpenGL 3.3 context: {exc}")
-    yield context
-    context.release()
-
-
-@pytest.fixture(autouse=True)
-def gl_clean(ctx):
-    assert ctx.error == "GL_NO_ERROR"
-    yield
-    assert ctx.error == "GL_NO_ERROR"
-
-
 def draw(ctx, name: str, state: str, size=SIZE, **params) -> np.ndarray:
     r = SceneRenderer(ctx, size, shader_dir=REPO_SHADERS)
     try:

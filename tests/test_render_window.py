@@ -27,27 +27,6 @@ REPO_SHADERS = Path(__file__).resolve().parents[1] / "shaders"
 SIZE = (64, 36)
 
 
-@pytest.fixture(scope="module")
-def ctx():
-    try:
-        context = create_headless_context()
-    except Exception as exc:
-        pytest.skip(f"no EGL OpenGL 3.3 context: {exc}")
-    yield context
-    context.release()
-
-
-@pytest.fixture(autouse=True)
-def gl_clean(request):
-    if "ctx" not in request.fixturenames:
-        yield
-        return
-    ctx = request.getfixturevalue("ctx")
-    assert ctx.error == "GL_NO_ERROR"
-    yield
-    assert ctx.error == "GL_NO_ERROR"
-
-
 class FakeClock:
     """60 Hz ticks, injected instead of time.monotonic."""
 
