@@ -20,6 +20,17 @@ REPO = Path(__file__).resolve().parents[1]
 BUNDLED = REPO / "audio" / "between_the_words.flac"
 
 
+class FakeClock:
+    """A clock that ticks 1/60 s each time it is read, injected instead of time.monotonic."""
+
+    def __init__(self, start: float = 0.0) -> None:
+        self.t = start
+
+    def __call__(self) -> float:
+        self.t += 1 / 60
+        return self.t
+
+
 def write_wav(path: Path, signal: np.ndarray, sr: int) -> Path:
     sf.write(str(path), np.asarray(signal, dtype=np.float32), sr, subtype="FLOAT")
     return path

@@ -13,15 +13,7 @@ from installation.render.context import HeadlessSurface, create_headless_context
 from installation.render.renderer import SceneRenderer
 from installation.render.uniforms import UniformState
 from installation.render.window import run_loop
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.t = 0.0
-
-    def __call__(self) -> float:
-        self.t += 1 / 60
-        return self.t
+from conftest import FakeClock
 
 
 @pytest.mark.skipif(shutil.which("oscsend") is None,
@@ -38,7 +30,7 @@ def test_oscsend_switches_the_scene_on_screen_and_master_dims_it(tmp_path):
     try:
         renderer.load_scene("dark")
         state = UniformState(size=(8, 8))
-        clock = Clock()
+        clock = FakeClock()
         run_loop(surface, renderer, state, lambda: None, commands=commands, clock=clock,
                  max_frames=2)
         assert surface.read().max() == 0

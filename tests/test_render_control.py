@@ -15,6 +15,7 @@ import pytest
 from installation.render.control import ShowControl
 from installation.render.pacing import FramePacing
 from installation.render.watch import ShaderWatcher, affects
+from conftest import FakeClock
 
 REPO_SHADERS = Path(__file__).resolve().parents[1] / "shaders"
 
@@ -236,17 +237,10 @@ def test_loop_reports_pacing_through_status(live):
 
     folder, r, state = live
 
-    class Clock:
-        t = 0.0
-
-        def __call__(self):
-            self.t += 1 / 60
-            return self.t
-
     sent = []
     surface = HeadlessSurface(r.ctx, (8, 8))
     commands: queue.Queue = queue.Queue()
-    run_loop(surface, r, state, lambda: None, commands=commands, clock=Clock(),
+    run_loop(surface, r, state, lambda: None, commands=commands, clock=FakeClock(),
              max_frames=150, pacing=FramePacing(interval_s=1.0),
              status=lambda *a: sent.append(a))
     frames = [s for s in sent if s[0] == "/status/frame"]

@@ -12,7 +12,7 @@ import pytest
 
 from installation.features import FeatureFrame
 from installation.render import scene as sc
-from installation.render.context import HeadlessSurface, create_headless_context
+from installation.render.context import HeadlessSurface
 from installation.render.png import read_png, write_png
 from installation.render.renderer import SceneRenderer
 from installation.render.scene import SceneError, ShaderCompileError

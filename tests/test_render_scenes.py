@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 
 from installation.render import scene as sc
-from installation.render.context import create_headless_context
 from installation.render.png import read_png, write_png
 from installation.render.renderer import SceneRenderer
 from installation.render.stills import STATES, render_state, state_frames

@@ -17,25 +17,20 @@ import numpy as np
 import pytest
 
 from installation.features import FeatureFrame
-from installation.render.context import (HeadlessSurface, Surface, WindowSurface,
-                                         create_headless_context)
+from installation.render.context import HeadlessSurface, Surface, WindowSurface
 from installation.render.renderer import SceneRenderer
 from installation.render.uniforms import UniformState
 from installation.render.window import apply_command, run_loop, run_window
+
+import conftest  # noqa: E402
 
 REPO_SHADERS = Path(__file__).resolve().parents[1] / "shaders"
 SIZE = (64, 36)
 
 
-class FakeClock:
-    """60 Hz ticks, injected instead of time.monotonic."""
-
-    def __init__(self) -> None:
-        self.t = 100.0
-
-    def __call__(self) -> float:
-        self.t += 1 / 60
-        return self.t
+def FakeClock() -> conftest.FakeClock:
+    """60 Hz ticks from t = 100 s (not 0: the loop must not depend on the clock's origin)."""
+    return conftest.FakeClock(start=100.0)
 
 
 def make_loop(ctx):
