@@ -16,7 +16,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
-from pythonosc import osc_bundle, osc_message, osc_packet
+from pythonosc import osc_bundle, osc_message, osc_message_builder, osc_packet
 from pythonosc.parsing import osc_types
 
 from installation.features import FeatureFrame
@@ -24,7 +24,7 @@ from installation.osc.codec import (CodecError, decode_audio_texture, decode_fra
                                     encode_audio_texture, encode_frame, is_audio_texture)
 from installation.osc.namespace import (BLACKOUT, BLEND, CALIBRATION_RESET, CORNER, CROSSFADE,
                                         IN, IN_BY_PATH, KEYSTONE, MASTER, PARAM, REGION,
-                                        RELOAD, SCENE)
+                                        RELOAD, SCENE, STATUS)
 
 log = logging.getLogger(__name__)
 
@@ -64,33 +64,24 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-class FeatureSender:
-    """Sends each frame as one bundle to every target ``(host, port)``."""
+class _UdpSender:
+    """One UDP socket that sends datagrams to a list of targets, counting what fails.
+
+    An unplugged network or an unreachable target must not stop the show: a failure is
+    counted in ``failed`` and logged the first time and every 1000th time after."""
 
     def __init__(self, targets: Iterable[tuple[str, int]], prefix: str = "/her") -> None:
         self.targets = list(targets)
         self.prefix = prefix
-        self.sent = 0
+        self.sent = 0    # datagrams delivered to the network stack
         self.failed = 0
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 
-    def send(self, frame: FeatureFrame, timetag: float = 0.0) -> None:
-        data = encode_frame(frame, self.prefix, timetag)
-        for target in self.targets:
+    def _send_all(self, data: bytes, targets: Iterable[tuple[str, int]]) -> None:
+        for target in targets:
             try:
                 self._sock.sendto(data, target)
                 self.sent += 1
-            except OSError as exc:  # an unplugged network must not stop the show
-                self.failed += 1
-                if self.failed == 1 or self.failed % 1000 == 0:
-                    log.warning("OSC send to %s:%d failed: %s", *target, exc)
-
-    def send_audio_texture(self, spectrum: bytes, waveform: bytes) -> None:
-        """Send one ``/audio/texture`` message (512 + 512 bytes) to every target."""
-        data = encode_audio_texture(spectrum, waveform, self.prefix)
-        for target in self.targets:
-            try:
-                self._sock.sendto(data, target)
             except OSError as exc:
                 self.failed += 1
                 if self.failed == 1 or self.failed % 1000 == 0:
@@ -98,6 +89,17 @@ class FeatureSender:
 
     def close(self) -> None:
         self._sock.close()
+
+
+class FeatureSender(_UdpSender):
+    """Sends each frame as one bundle to every target ``(host, port)``."""
+
+    def send(self, frame: FeatureFrame, timetag: float = 0.0) -> None:
+        self._send_all(encode_frame(frame, self.prefix, timetag), self.targets)
+
+    def send_audio_texture(self, spectrum: bytes, waveform: bytes) -> None:
+        """Send one ``/audio/texture`` message (512 + 512 bytes) to every target."""
+        self._send_all(encode_audio_texture(spectrum, waveform, self.prefix), self.targets)
 
 
 class _ReceiverThread:
@@ -344,7 +346,7 @@ class ControlServer(_ReceiverThread):
         return None
 
 
-class StatusSender:
+class StatusSender(_UdpSender):
     """Sends renderer status messages (``/status/...``, see ``namespace.STATUS``) to fixed
     targets and to the recent senders of control messages (``peers``, e.g.
     :attr:`ControlServer.peers`), so TouchOSC or QLab see shader errors and frame pacing.
@@ -352,19 +354,11 @@ class StatusSender:
 
     def __init__(self, targets: Iterable[tuple[str, int]], prefix: str = "/her",
                  peers: Iterable[tuple[str, int]] = ()) -> None:
-        from installation.osc.namespace import STATUS
-
-        self.targets = list(targets)
+        super().__init__(targets, prefix)
         self.peers = peers
-        self.prefix = prefix
-        self.sent = 0
-        self.failed = 0
         self._types = {a.path: a.types for a in STATUS}
-        self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 
     def __call__(self, path: str, *args) -> None:
-        from pythonosc import osc_message_builder
-
         types = self._types.get(path)
         if types is None or len(types) != len(args):
             log.warning("status %s%s: not in the namespace with these arguments", self.prefix,
@@ -374,15 +368,4 @@ class StatusSender:
         for tag, value in zip(types, args):
             value = {"i": int, "f": float, "s": str}[tag](value)
             builder.add_arg(value[:1000] if tag == "s" else value, arg_type=tag)
-        data = builder.build().dgram
-        for target in {*self.targets, *list(self.peers)}:
-            try:
-                self._sock.sendto(data, target)
-                self.sent += 1
-            except OSError as exc:
-                self.failed += 1
-                if self.failed == 1 or self.failed % 1000 == 0:
-                    log.warning("status to %s:%d failed: %s", *target, exc)
-
-    def close(self) -> None:
-        self._sock.close()
+        self._send_all(builder.build().dgram, {*self.targets, *list(self.peers)})
