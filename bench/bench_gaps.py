@@ -54,10 +54,10 @@ def ours(path: Path, rate: int, block: int = 256) -> tuple[list[dict], float, fl
     """(gaps, seconds for the whole analysis, seconds for the gap detector's python part)."""
     settings = AnalysisConfig()
     t0 = time.process_time()
-    rows, window, pitch_rate = analyse_taps(path, sample_rate=rate, block_size=block,
-                                            settings=settings)
+    rows, pitch_rate = analyse_taps(path, sample_rate=rate, block_size=block,
+                                    settings=settings)
     t1 = time.process_time()
-    builder = FrameBuilder(rate, block, pitch_rate, settings, level_window_s=window)
+    builder = FrameBuilder(rate, block, pitch_rate, settings)
     frames = [builder.push(r) for r in rows]
     t2 = time.process_time()
     # The detector alone, on the same rows (what the frame builder spends on it).

@@ -48,14 +48,14 @@ def bench_analysis(audio: Path) -> dict:
     sr, block = 48000, 256
     # Warm caches once, then best of 3 (shared machines are noisy; the minimum is the cost).
     analyse_taps(audio, sample_rate=sr, block_size=block, seconds=2.0)
-    t_graph, (rows, lag, pitch_rate) = best_of(3, lambda: analyse_taps(
+    t_graph, (rows, pitch_rate) = best_of(3, lambda: analyse_taps(
         audio, sample_rate=sr, block_size=block))
 
     def build():  # the offline path (analyse_file): the gap model runs on all blocks at once
-        FrameBuilder(sr, block, pitch_rate, level_window_s=lag).push_many(rows)
+        FrameBuilder(sr, block, pitch_rate).push_many(rows)
 
     def build_live():  # a live stream: one row per audio block
-        b = FrameBuilder(sr, block, pitch_rate, level_window_s=lag)
+        b = FrameBuilder(sr, block, pitch_rate)
         for row in rows:
             b.push(row)
     t_build, _ = best_of(3, build)

@@ -45,11 +45,10 @@ def block_features(wav: Path, sample_rate: int = 48000, block_size: int = 256,
     from installation.engine.offline import analyse_taps
 
     if rows is None:
-        rows, window, pitch_rate = analyse_taps(wav, sample_rate=sample_rate,
-                                                block_size=block_size)
+        rows, pitch_rate = analyse_taps(wav, sample_rate=sample_rate, block_size=block_size)
     else:
-        rows, window, pitch_rate = rows
-    b = FrameBuilder(sample_rate, block_size, pitch_rate, level_window_s=window)
+        rows, pitch_rate = rows
+    b = FrameBuilder(sample_rate, block_size, pitch_rate)
     X, T = [], []
     for row in rows:
         b.push(row)

@@ -70,8 +70,8 @@ def _random_rows(n: int, seed: int = 1) -> np.ndarray:
 
 def test_push_many_equals_push_row_by_row():
     rows = _random_rows(3000)
-    a = FrameBuilder(48000, 256, 12000.0, level_window_s=0.026).push_many(rows)
-    fb = FrameBuilder(48000, 256, 12000.0, level_window_s=0.026)
+    a = FrameBuilder(48000, 256, 12000.0).push_many(rows)
+    fb = FrameBuilder(48000, 256, 12000.0)
     b = [fb.push(r) for r in rows]
     assert [f.block for f in a] == [f.block for f in b]
     va, vb = np.array([f.values() for f in a]), np.array([f.values() for f in b])

@@ -9,9 +9,8 @@ import numpy as np
 
 from installation.analysis.levels import _AES17_OFFSET_DB, ms_to_dbfs, peak_to_dbfs
 from installation.analysis.onsets import OnsetDetector
-from installation.analysis.taps import GAP_WINDOW_S, TAPS
+from installation.analysis.taps import TAPS, gap_window_samples, read_lag_s
 from installation.analysis.gaps import GapDetector
-from installation.analysis.voice import VoiceGapTracker
 from installation.config import AnalysisConfig
 from installation.features import FLOOR_DB, FeatureFrame
 
@@ -64,29 +63,24 @@ class FrameBuilder:
     """Stateful converter; one instance per stream.
 
     ``sample_rate`` and ``block_size`` set each frame's time (end of its block);
-    ``level_window_s`` is how late the level taps lag the signal, compensated in gap
-    timing; ``pitch_rate`` the rate (Hz) at which the graph measured the ``lag`` tap.
+    ``pitch_rate`` is the rate (Hz) at which the graph measured the ``lag`` tap.
     """
 
     sample_rate: int
     block_size: int
     pitch_rate: float
     settings: AnalysisConfig = field(default_factory=AnalysisConfig)
-    level_window_s: float = 0.0
     block: int = 0
 
     def __post_init__(self) -> None:
         s = self.settings
         self.onsets = OnsetDetector(s.onset_threshold_db, s.onset_refractory_s)
-        self.voice = VoiceGapTracker(margin_db=s.vad_margin_db, floor_db=s.vad_floor_db,
-                                     word_min_s=s.word_min_s, hangover_s=s.hangover_s,
-                                     lag_s=self.level_window_s)
         block_s = self.block_size / self.sample_rate
         # The gap bands' window centre lies half a window plus the read lag behind the
-        # block's end (graph.GAP_WINDOW_S rounded to samples, as the graph does).
-        read_lag = (self.block_size - 1) / self.sample_rate
-        nf = max(32, int(round(GAP_WINDOW_S * self.sample_rate)))
-        self.gaps = GapDetector(block_s, lag_s=read_lag + 0.5 * nf / self.sample_rate,
+        # block's end.
+        lag_s = (read_lag_s(self.block_size, self.sample_rate)
+                 + 0.5 * gap_window_samples(self.sample_rate) / self.sample_rate)
+        self.gaps = GapDetector(block_s, lag_s=lag_s,
                                 sample_rate=self.sample_rate,
                                 floor_window_s=s.gap_floor_window_s,
                                 abs_floor_db=s.gap_floor_db, on_threshold=s.gap_threshold,

@@ -10,6 +10,19 @@ from __future__ import annotations
 # rounds it to whole samples, the frame builder back-dates by half of it.
 GAP_WINDOW_S = 0.0107
 
+
+def gap_window_samples(sample_rate: float) -> int:
+    """The gap bands' window in whole samples at ``sample_rate``: the one rounding rule
+    the graph measures with and the frame builder back-dates by."""
+    return max(32, int(round(GAP_WINDOW_S * sample_rate)))
+
+
+def read_lag_s(block_size: int, sample_rate: float) -> float:
+    """How far a tap row lags its block's end (s): pyo's ``get()`` returns the *first*
+    sample of the last computed buffer, so a row describes the signal up to the start of
+    its block (+1 sample)."""
+    return (block_size - 1) / sample_rate
+
 TAPS: tuple[str, ...] = (
     "ms",          # mean square of the input over the level window
     "peak",        # largest |sample| in the block

@@ -13,7 +13,7 @@ import math
 import numpy as np
 import pyo
 
-from installation.analysis.taps import GAP_WINDOW_S, TAPS
+from installation.analysis.taps import TAPS, gap_window_samples
 from installation.config import AnalysisConfig
 
 LEVEL_WINDOW_S = 0.0213  # 1024 samples at 48 kHz
@@ -26,7 +26,6 @@ class AnalysisGraph:
                  settings: AnalysisConfig | None = None) -> None:
         s = settings or AnalysisConfig()
         n = max(64, int(round(LEVEL_WINDOW_S * sample_rate)))
-        self.level_window_s = n / sample_rate
         x = source
         self._objects: list[pyo.PyoObject] = []
 
@@ -85,8 +84,7 @@ class AnalysisGraph:
         # The gap detector's bands: short windows (~10 ms) so a word's end shows within
         # two blocks. Voice puts its formants (1-4 kHz) and sibilants (> 4 kHz) where soft
         # guitar and piano have little energy; 250 Hz-1 kHz is where both live.
-        nf = max(32, int(round(GAP_WINDOW_S * sample_rate)))
-        self.gap_window_s = nf / sample_rate
+        nf = gap_window_samples(sample_rate)
         # The bands (and the whole signal's short level) run at half the rate from 32 kHz
         # up (a 16 kHz Nyquist is plenty for them, and it halves their cost). No anti-alias filter: what little sits above
         # the new Nyquist folds into the air band, the same way in training and in a show.
@@ -119,9 +117,6 @@ class AnalysisGraph:
         # PyoObject.get() is _base_objs[0]._getStream().getValue() behind argument checks
         # that cost more than the read itself; bind the stream getters once.
         self._getters = tuple(tap._base_objs[0]._getStream().getValue for tap in self.taps)
-        # get() returns the *first* sample of the last computed buffer, so a row describes
-        # the signal up to the start of its block (+1 sample): the measurement lags by this.
-        self.read_lag_s = (server.getBufferSize() - 1) / sample_rate
 
     def read(self, out: np.ndarray) -> None:
         """Copy the current value of every tap into ``out`` (shape ``(len(TAPS),)``).

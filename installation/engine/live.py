@@ -118,9 +118,7 @@ class LiveEngine:
         self.graph = AnalysisGraph(self.server, self.source.signal, self.sample_rate,
                                    show.analysis)
         self.builder = FrameBuilder(self.sample_rate, self.block_size, self.graph.pitch_rate,
-                                    show.analysis,
-                                    level_window_s=self.graph.level_window_s
-                                    + self.graph.read_lag_s)
+                                    show.analysis)
         self.ring = TapRing()
         self.audio_tap = AudioTap(self.source.signal)
         self.audio_texture = AudioTexture()

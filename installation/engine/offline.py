@@ -21,11 +21,10 @@ from installation.features import FeatureFrame
 
 def analyse_taps(path: Path, *, sample_rate: int = 48000, block_size: int = 256,
                  settings: AnalysisConfig | None = None, seconds: float | None = None,
-                 progress: Callable[[int, int], None] | None = None) -> tuple[np.ndarray, float, float]:
+                 progress: Callable[[int, int], None] | None = None) -> tuple[np.ndarray, float]:
     """Run the analysis graph over a file; return tap rows ``(n_blocks, len(TAPS))``.
 
-    Also returns how late the level taps lag the signal (s): level window + read lag,
-    and the rate (Hz) of the pitch ``lag`` tap. ``progress(done, total)`` is called every
+    Also returns the rate (Hz) of the pitch ``lag`` tap. ``progress(done, total)`` is called every
     ~0.5 s of audio. ``seconds`` stops after that much audio.
     """
     info = file_info(path)
@@ -59,13 +58,12 @@ def analyse_taps(path: Path, *, sample_rate: int = 48000, block_size: int = 256,
             graph.read(rows[count - 1])
         if progress is not None:
             progress(n_blocks, n_blocks)
-        window = graph.level_window_s + graph.read_lag_s
         pitch_rate = graph.pitch_rate
         graph.stop()
     finally:
         server.shutdown()
         os.unlink(scratch)
-    return rows, window, pitch_rate
+    return rows, pitch_rate
 
 
 def analyse_file(path: Path, *, sample_rate: int = 48000, block_size: int = 256,
@@ -73,8 +71,7 @@ def analyse_file(path: Path, *, sample_rate: int = 48000, block_size: int = 256,
                  progress: Callable[[int, int], None] | None = None) -> list[FeatureFrame]:
     """One :class:`FeatureFrame` per block of the file, in order."""
     settings = settings or AnalysisConfig()
-    rows, window, pitch_rate = analyse_taps(path, sample_rate=sample_rate, block_size=block_size,
-                                settings=settings, seconds=seconds,
-                                            progress=progress)
-    builder = FrameBuilder(sample_rate, block_size, pitch_rate, settings, level_window_s=window)
+    rows, pitch_rate = analyse_taps(path, sample_rate=sample_rate, block_size=block_size,
+                                    settings=settings, seconds=seconds, progress=progress)
+    builder = FrameBuilder(sample_rate, block_size, pitch_rate, settings)
     return builder.push_many(rows)  # the same frames as push() row by row, faster
