@@ -238,15 +238,16 @@ def _rehearse_render(args: argparse.Namespace, show: ShowConfig, audio: Path, sc
     size = args.size or (show.render.width, show.render.height)
     fps = args.fps or show.render.fps
     log.info("analysing %s", audio)
+    sr = show.audio.sample_rate
+    samples = load_mono(audio, sr, seconds=args.seconds)  # decoded once: analysis + u_audio
     progress, close = _progress_bar(not args.quiet, "analysing", "block")
     try:
-        frames = analyse_file(audio, sample_rate=show.audio.sample_rate,
-                              block_size=show.audio.block_size, settings=show.analysis,
-                              seconds=args.seconds, progress=progress)
+        frames = analyse_file(audio, sample_rate=sr, block_size=show.audio.block_size,
+                              settings=show.analysis, seconds=args.seconds,
+                              progress=progress, samples=samples)
     finally:
         close()
-    sr = show.audio.sample_rate
-    audio_rows = FileTexture(load_mono(audio, sr), sr)   # u_audio, measured from the file
+    audio_rows = FileTexture(samples, sr)   # u_audio, measured from the file
     log.info("rendering %s at %dx%d, %d fps, scene %s", out, size[0], size[1], fps, scene)
     result = render_preview(frames, out, size=size, fps=fps, scene=scene, audio_path=audio,
                             seconds=args.seconds, progress=not args.quiet,

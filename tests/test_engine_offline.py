@@ -151,3 +151,18 @@ def test_bad_audio_files_are_named(tmp_path, name, content, message):
         path.write_bytes(content)
     with pytest.raises(SourceError, match=message):
         analyse_file(path)
+
+
+def test_seconds_decodes_only_a_prefix_and_gives_the_same_frames(wav):
+    from installation.engine.sources import load_mono
+
+    rng = np.random.default_rng(2013)
+    x = 0.2 * rng.standard_normal(16000 * 4) + sine(220, 4.0, 16000, 0.3)
+    path = wav(x, 16000)  # resampled to 48 kHz: the cut must not change what is analysed
+    whole = load_mono(path, 48000)
+    part = load_mono(path, 48000, seconds=1.5)
+    assert len(part) == pytest.approx(1.6 * 48000, abs=48)
+    # identical except near the cut, where the resampler sees the end of the data
+    assert np.array_equal(part[: int(1.55 * 48000)], whole[: int(1.55 * 48000)])
+    short = analyse_file(path, seconds=1.5)
+    assert short == analyse_file(path)[: len(short)]

@@ -15,17 +15,19 @@ from installation.analysis.taps import TAPS
 from installation.config import AnalysisConfig
 from installation.engine.graph import AnalysisGraph
 from installation.engine.server import boot_server
-from installation.engine.sources import FileSource, file_info
+from installation.engine.sources import FileSource, file_info, load_mono
 from installation.features import FeatureFrame
 
 
 def analyse_taps(path: Path, *, sample_rate: int = 48000, block_size: int = 256,
                  settings: AnalysisConfig | None = None, seconds: float | None = None,
-                 progress: Callable[[int, int], None] | None = None) -> tuple[np.ndarray, float]:
+                 progress: Callable[[int, int], None] | None = None,
+                 samples: np.ndarray | None = None) -> tuple[np.ndarray, float]:
     """Run the analysis graph over a file; return tap rows ``(n_blocks, len(TAPS))``.
 
     Also returns the rate (Hz) of the pitch ``lag`` tap. ``progress(done, total)`` is called every
-    ~0.5 s of audio. ``seconds`` stops after that much audio.
+    ~0.5 s of audio. ``seconds`` stops after that much audio. ``samples``: the file
+    already decoded by :func:`~installation.engine.sources.load_mono` at ``sample_rate``.
     """
     info = file_info(path)
     n_blocks = math.ceil(info.frames * sample_rate / info.samplerate / block_size)
@@ -36,7 +38,9 @@ def analyse_taps(path: Path, *, sample_rate: int = 48000, block_size: int = 256,
     fd, scratch = tempfile.mkstemp(suffix=".wav", prefix="her-offline-")
     os.close(fd)
     try:
-        source = FileSource(path, sample_rate)
+        if samples is None:
+            samples = load_mono(path, sample_rate, seconds=seconds)
+        source = FileSource(path, sample_rate, samples=samples)
         graph = AnalysisGraph(server, source.signal, sample_rate, settings)
         step = max(1, int(0.5 * sample_rate / block_size))
         count = 0
@@ -68,10 +72,13 @@ def analyse_taps(path: Path, *, sample_rate: int = 48000, block_size: int = 256,
 
 def analyse_file(path: Path, *, sample_rate: int = 48000, block_size: int = 256,
                  settings: AnalysisConfig | None = None, seconds: float | None = None,
-                 progress: Callable[[int, int], None] | None = None) -> list[FeatureFrame]:
-    """One :class:`FeatureFrame` per block of the file, in order."""
+                 progress: Callable[[int, int], None] | None = None,
+                 samples: np.ndarray | None = None) -> list[FeatureFrame]:
+    """One :class:`FeatureFrame` per block of the file, in order (``samples`` as for
+    :func:`analyse_taps`)."""
     settings = settings or AnalysisConfig()
     rows, pitch_rate = analyse_taps(path, sample_rate=sample_rate, block_size=block_size,
-                                    settings=settings, seconds=seconds, progress=progress)
+                                    settings=settings, seconds=seconds, progress=progress,
+                                    samples=samples)
     builder = FrameBuilder(sample_rate, block_size, pitch_rate, settings)
     return builder.push_many(rows)  # the same frames as push() row by row, faster

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -32,12 +33,16 @@ def file_info(path: Path) -> sf._SoundFileInfo:
     return info
 
 
-def load_mono(path: Path, sample_rate: int) -> np.ndarray:
+def load_mono(path: Path, sample_rate: int, *, seconds: float | None = None) -> np.ndarray:
     """Decode any supported file, mix to mono, resample (soxr, high quality) to
-    ``sample_rate``. Returns float32 samples."""
+    ``sample_rate``. Returns float32 samples. ``seconds`` decodes only that much (plus
+    0.1 s, so the resampler's edge lies beyond it), not a whole long file."""
     info = file_info(path)
+    frames = -1
+    if seconds is not None:
+        frames = min(info.frames, math.ceil(seconds * info.samplerate) + info.samplerate // 10)
     try:
-        data, sr = sf.read(str(path), dtype="float32", always_2d=True)
+        data, sr = sf.read(str(path), frames=frames, dtype="float32", always_2d=True)
     except (RuntimeError, sf.LibsndfileError) as exc:
         raise SourceError(f"{path}: cannot decode audio ({exc})") from None
     mono = data.mean(axis=1) if info.channels > 1 else data[:, 0]
@@ -54,9 +59,13 @@ class FileSource:
     copied straight into a pyo table. ``signal`` is what the graph listens to.
     """
 
-    def __init__(self, path: Path, sample_rate: int, *, monitor: bool = False) -> None:
+    def __init__(self, path: Path, sample_rate: int, *, monitor: bool = False,
+                 samples: np.ndarray | None = None) -> None:
+        """``samples``: the file already decoded by :func:`load_mono` at ``sample_rate``
+        (so a caller that needs them too decodes once)."""
         self.info = file_info(path)
-        samples = load_mono(path, sample_rate)
+        if samples is None:
+            samples = load_mono(path, sample_rate)
         self.table = pyo.DataTable(size=len(samples))
         np.asarray(self.table.getBuffer())[:] = samples
         self.signal = pyo.TableRead(self.table, freq=self.table.getRate(), loop=0)
