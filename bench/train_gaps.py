@@ -25,7 +25,7 @@ sys.path.insert(0, str(REPO))
 import numpy as np  # noqa: E402
 
 from installation.analysis.frames import FrameBuilder  # noqa: E402
-from installation.analysis.gaps import HI_RATE, model_path, with_context  # noqa: E402
+from installation.analysis.voicemodel import HI_RATE, model_path, with_context  # noqa: E402
 
 # Speech sources kept out of training (with all their mixes): the held-out check.
 HELD_OUT = ("librivox_0930", "ktuberling_seq10", "ktuberling_seq11", "ktuberling_seq12")
@@ -52,7 +52,7 @@ def block_features(wav: Path, sample_rate: int = 48000, block_size: int = 256,
     X, T = [], []
     for row in rows:
         b.push(row)
-        X.append(list(b.gaps._feats))
+        X.append(b.gaps.voice.x.copy())
         T.append(b.block * block_size / sample_rate - b.gaps.lag_s)
     return with_context(np.array(X), block_size / sample_rate), np.array(T)
 
@@ -139,7 +139,7 @@ def fit_logistic(X: np.ndarray, y: np.ndarray, l2: float = 1e-2, iters: int = 30
 
 
 def fit_mlp(X: np.ndarray, y: np.ndarray, hidden: int = 16, epochs: int = 3,
-            seed: int = 0) -> dict[str, np.ndarray]:
+            seed: int = 0, weights: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """One tanh hidden layer, sigmoid out, Adam on the log loss; few epochs on purpose (the
     dev set has six music pieces: longer training learns them, not music)."""
     mean, std = X.mean(0), X.std(0) + 1e-6
@@ -157,6 +157,8 @@ def fit_mlp(X: np.ndarray, y: np.ndarray, hidden: int = 16, epochs: int = 3,
             h = np.tanh(A[j] @ params[0] + params[1])
             p = 1 / (1 + np.exp(-(h @ params[2] + params[3][0])))
             gz = (p - y[j]) / len(j)
+            if weights is not None:
+                gz = gz * weights[j]
             gh = np.outer(gz, params[2]) * (1 - h * h)
             grads = [A[j].T @ gh + 1e-4 * params[0], gh.sum(0), h.T @ gz, np.array([gz.sum()])]
             for i, g in enumerate(grads):

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from installation.analysis.frames import FrameBuilder
-from installation.analysis.gaps import N_BANDS, GapDetector, gaps_from_frames
-from installation.analysis.taps import TAPS
+from installation.analysis.gaps import GapDetector, gaps_from_frames
+from installation.analysis.taps import TAP_INDEX, TAPS
+from installation.analysis.voicemodel import BAND_TAPS, BASE_FEATURES, VoiceModel
 from installation.features import FEATURE_NAMES, FeatureFrame
 
 BLOCK = 256 / 48000
@@ -50,13 +51,51 @@ def test_expected_gap_is_the_median_of_recent_gaps():
     assert det._predict_gap() == pytest.approx(0.4)
 
 
+def _band_row(ms: float) -> np.ndarray:
+    row = np.zeros(len(TAPS))
+    row[BAND_TAPS] = ms
+    return row
+
+
 def test_fixed_noise_floor_overrides_calibration():
-    det = GapDetector(BLOCK, noise_floor_db=-40.0)
-    bands = (10 ** (-5.0),) * N_BANDS  # -50 dB re full-scale peak, ≈ -47 dBFS
-    x = det.features(0.01, bands, 0.0, 0.0)
-    assert x[0] == 0.0  # below the fixed floor: no whole-band SNR
-    free = GapDetector(BLOCK)
-    assert free.features(0.01, bands, 0.0, 0.0)[0] == pytest.approx(5.0)  # clipped 50 dB
+    fixed = VoiceModel(BLOCK, noise_floor_db=-40.0)
+    row = _band_row(10 ** (-5.0))  # -50 dB re full-scale peak, ≈ -47 dBFS
+    fixed.step(row, 0.01, 0.0, 0.0)
+    assert fixed.x[0] == 0.0  # below the fixed floor: no whole-band SNR
+    free = VoiceModel(BLOCK)
+    free.step(row, 0.01, 0.0, 0.0)
+    assert free.x[0] == pytest.approx(5.0)  # no floor yet (-100 dB): clipped at 50 dB
+
+
+def test_band_floor_is_the_quietest_segment_of_the_window():
+    """Quiet (-60 dB) for 1 s, then steady at -30 dB: the whole band reads 30 dB over its
+    floor until the quiet second leaves the 3 s window, then 0."""
+    vm = VoiceModel(BLOCK, floor_window_s=3.0)
+    snr, t = [], 0.0
+    for seconds, db in ((1.0, -60.0), (4.5, -30.0)):
+        for _ in range(int(seconds / BLOCK)):
+            t += BLOCK
+            vm.step(_band_row(10 ** (db / 10)), t, 0.0, 0.0)
+            snr.append((t, vm.x[BASE_FEATURES.index("snr_fast")] * 10.0))
+    at = dict((round(tt, 2), v) for tt, v in snr)
+    assert at[1.5] == pytest.approx(30.0, abs=0.01)
+    assert at[3.9] == pytest.approx(30.0, abs=0.01)   # the quiet second is still inside
+    assert at[4.5] == pytest.approx(0.0, abs=0.01)    # ... and now it has left
+
+
+def test_model_whole_file_equals_block_by_block_and_carries_on():
+    rows = _random_rows(2000, seed=3)
+    t = (np.arange(len(rows)) + 1) * BLOCK
+    rng = np.random.default_rng(5)
+    v, o = rng.uniform(0, 1, len(rows)), rng.uniform(0, 20, len(rows))
+    one = VoiceModel(BLOCK)
+    p1 = np.array([one.step(rows[i], t[i], v[i], o[i]) for i in range(len(rows))])
+    many = VoiceModel(BLOCK)
+    p2, x = many.run(rows[:1200], t[:1200], v[:1200], o[:1200], features=True)
+    p3 = many.run(rows[1200:], t[1200:], v[1200:], o[1200:])
+    np.testing.assert_array_equal(p1, np.concatenate([p2, p3]))
+    assert x.shape == (1200, len(BASE_FEATURES)) and 0.0 < p1.mean() < 1.0
+    assert TAP_INDEX["fast_ms"] == BAND_TAPS[0]
 
 
 def _random_rows(n: int, seed: int = 1) -> np.ndarray:

@@ -123,9 +123,7 @@ class FrameBuilder:
               | (pitch > s.pitch_max_hz) | (level < s.vad_floor_db)] = 0.0
         centroid = c["centroid"]
         centroid = np.where((centroid > 0.0) & (level > s.vad_floor_db - 30), centroid, 0.0)
-        bands = np.column_stack([c[k] for k in ("fast_ms", "low_ms", "b250_ms", "b500_ms",
-                                                "b1k_ms", "b2k_ms", "air_ms")])
-        p = self.gaps.likelihoods(times, bands, voicing, strength)
+        p = self.gaps.likelihoods(times, rows, voicing, strength)
         cols = zip(times.tolist(), level.tolist(), peak.tolist(), _ms_db(c["low_ms"]).tolist(),
                    _ms_db(c["mid_ms"]).tolist(), _ms_db(c["high_ms"]).tolist(),
                    strength.tolist(), pitch.tolist(), voicing.tolist(), centroid.tolist(),
@@ -146,11 +144,11 @@ class FrameBuilder:
         the gap detector's voice likelihood if already computed (:meth:`push_many`)."""
         if len(row) != len(TAPS):
             raise ValueError(f"tap row has {len(row)} values, expected {len(TAPS)}")
-        if isinstance(row, np.ndarray):
-            row = row.tolist()  # plain floats: much faster than numpy scalars one by one
-        # One unpack in TAPS order (asserted at import below): this runs 190 times a second.
+        array = np.asarray(row, dtype=np.float64)  # the gap detector's kernel reads it
+        # Plain floats are much faster than numpy scalars one by one. One unpack in TAPS
+        # order (asserted at import above): this runs 190 times a second.
         (ms, peak, low_ms, mid_ms, high_ms, env_fast, env_slow, lag, xy_lo, xy, xy_hi, xx,
-         dd, centroid, fast_ms, b250_ms, b500_ms, b1k_ms, b2k_ms, air_ms) = row
+         dd, centroid, *_) = array.tolist()
         block = self.block
         time = (block + 1) * self.block_size / self.sample_rate
         s = self.settings
@@ -163,8 +161,7 @@ class FrameBuilder:
             pitch = 0.0
         gaps = self.gaps
         if likelihood is None:
-            gaps.update(time, (fast_ms, low_ms, b250_ms, b500_ms, b1k_ms, b2k_ms, air_ms),
-                        voicing, strength)
+            gaps.update(time, array, voicing, strength)
         else:
             gaps.advance(time, likelihood)
         frame = FeatureFrame(
