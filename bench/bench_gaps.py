@@ -74,9 +74,9 @@ def ours(path: Path, rate: int, block: int = 256) -> tuple[list[dict], float, fl
     det = GapDetector(block / rate, lag_s=builder.gaps.lag_s)
     times = (np.arange(len(rows)) + 1) * dt
     t5 = time.process_time()
-    p = det.likelihoods(times, rows, np.array(v), np.array(o))
-    for t, q in zip(times.tolist(), p.tolist()):
-        det.advance(t, q)
+    p, snr = det.likelihoods(times, rows, np.array(v), np.array(o))
+    for t, q, z in zip(times.tolist(), p.tolist(), snr.tolist()):
+        det.advance(t, q, z)
     t6 = time.process_time()
     BATCH.append(t6 - t5)
     # How well the expected gap length predicted each gap (as sent at its start).

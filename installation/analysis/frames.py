@@ -41,6 +41,20 @@ def refine_pitch(lag: float, xy_lo: float, xy: float, xy_hi: float, rate: float)
     return rate / (lag + shift)
 
 
+def voicing_and_strength(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`voicing_confidence` and the onset strength (dB, as
+    :meth:`OnsetDetector.update` computes it) of many tap rows ``(n, len(TAPS))`` at once:
+    what the gap detector reads besides the bands."""
+    c = {name: rows[:, i] for i, name in enumerate(TAPS)}
+    with np.errstate(divide="ignore", invalid="ignore"):
+        strength = np.maximum(0.0, 20.0 * np.log10((c["env_fast"] + 1e-4)
+                                                   / (c["env_slow"] + 1e-4)))
+        denom = np.sqrt(np.maximum(c["xx"], 0.0) * np.maximum(c["dd"], 0.0))
+        voicing = np.where(denom < 1e-10, 0.0, np.clip(
+            c["xy"] / np.where(denom < 1e-10, 1.0, denom), 0.0, 1.0))
+    return voicing, strength
+
+
 def _ms_db(ms: np.ndarray) -> np.ndarray:
     """:func:`ms_to_dbfs` on an array."""
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -76,17 +90,21 @@ class FrameBuilder:
         s = self.settings
         self.onsets = OnsetDetector(s.onset_threshold_db, s.onset_refractory_s)
         block_s = self.block_size / self.sample_rate
-        # The gap bands' window centre lies half a window plus the read lag behind the
-        # block's end.
-        lag_s = (read_lag_s(self.block_size, self.sample_rate)
-                 + 0.5 * gap_window_samples(self.sample_rate) / self.sample_rate)
-        self.gaps = GapDetector(block_s, lag_s=lag_s,
+        self.gaps = GapDetector(block_s, lag_s=self.gap_lag_s(self.block_size,
+                                                                self.sample_rate),
                                 sample_rate=self.sample_rate,
                                 floor_window_s=s.gap_floor_window_s,
                                 abs_floor_db=s.gap_floor_db, on_threshold=s.gap_threshold,
                                 off_threshold=0.7 * s.gap_threshold,
                                 word_min_s=s.word_min_s, gap_confirm_s=s.hangover_s,
                                 gap_min_s=s.gap_min_s, noise_floor_db=s.gap_noise_floor_db)
+
+    @staticmethod
+    def gap_lag_s(block_size: int, sample_rate: float) -> float:
+        """How far the gap bands' window centre lies behind a block's end (s): half a
+        window plus the read lag."""
+        return (read_lag_s(block_size, sample_rate)
+                + 0.5 * gap_window_samples(sample_rate) / sample_rate)
 
     def push_many(self, rows: np.ndarray) -> list[FeatureFrame]:
         """Frames of many rows ``(n, len(TAPS))`` at once (offline analysis): the same
@@ -105,15 +123,11 @@ class FrameBuilder:
         c = {name: rows[:, i] for i, name in enumerate(TAPS)}
         times = (np.arange(n) + 1) * self.block_size / self.sample_rate
         level = _ms_db(c["ms"])
+        voicing, strength = voicing_and_strength(rows)
         with np.errstate(divide="ignore", invalid="ignore"):
             peak = np.where(c["peak"] > 1e-6,
                             np.maximum(20.0 * np.log10(np.maximum(c["peak"], 1e-300)),
                                        FLOOR_DB), FLOOR_DB)
-            strength = np.maximum(0.0, 20.0 * np.log10((c["env_fast"] + 1e-4)
-                                                       / (c["env_slow"] + 1e-4)))
-            denom = np.sqrt(np.maximum(c["xx"], 0.0) * np.maximum(c["dd"], 0.0))
-            voicing = np.where(denom < 1e-10, 0.0, np.clip(
-                c["xy"] / np.where(denom < 1e-10, 1.0, denom), 0.0, 1.0))
             lag, lo, xy, hi = c["lag"], c["xy_lo"], c["xy"], c["xy_hi"]
             curvature = lo - 2.0 * xy + hi
             shift = np.where(curvature < 0.0, np.clip(
@@ -123,25 +137,23 @@ class FrameBuilder:
               | (pitch > s.pitch_max_hz) | (level < s.vad_floor_db)] = 0.0
         centroid = c["centroid"]
         centroid = np.where((centroid > 0.0) & (level > s.vad_floor_db - 30), centroid, 0.0)
-        p = self.gaps.likelihoods(times, rows, voicing, strength)
+        p, snr = self.gaps.likelihoods(times, rows, voicing, strength)
         cols = zip(times.tolist(), level.tolist(), peak.tolist(), _ms_db(c["low_ms"]).tolist(),
                    _ms_db(c["mid_ms"]).tolist(), _ms_db(c["high_ms"]).tolist(),
                    strength.tolist(), pitch.tolist(), voicing.tolist(), centroid.tolist(),
-                   p.tolist())
+                   p.tolist(), snr.tolist())
         frames = []
         onsets, gaps, frame = self.onsets, self.gaps, FeatureFrame
-        for block, (t, lv, pk, lo_db, mid_db, hi_db, st, f0, vc, ce, q) in enumerate(cols):
+        for block, (t, lv, pk, lo_db, mid_db, hi_db, st, f0, vc, ce, q, sn) in enumerate(cols):
             onset = onsets.decide(t, st)
-            gaps.advance(t, q)
+            gaps.advance(t, q, sn)
             frames.append(frame(t, block, lv, pk, lo_db, mid_db, hi_db, st,
                                 1.0 if onset else 0.0, f0, vc, ce, *_gap_values(gaps)))
         self.block = n
         return frames
 
-    def push(self, row: np.ndarray | list[float], *,
-             likelihood: float | None = None) -> FeatureFrame:
-        """Turn one tap row (``len(TAPS)`` floats) into the next frame. ``likelihood``:
-        the gap detector's voice likelihood if already computed (:meth:`push_many`)."""
+    def push(self, row: np.ndarray | list[float]) -> FeatureFrame:
+        """Turn one tap row (``len(TAPS)`` floats) into the next frame."""
         if len(row) != len(TAPS):
             raise ValueError(f"tap row has {len(row)} values, expected {len(TAPS)}")
         array = np.asarray(row, dtype=np.float64)  # the gap detector's kernel reads it
@@ -160,10 +172,7 @@ class FrameBuilder:
                 or level < s.vad_floor_db:
             pitch = 0.0
         gaps = self.gaps
-        if likelihood is None:
-            gaps.update(time, array, voicing, strength)
-        else:
-            gaps.advance(time, likelihood)
+        gaps.update(time, array, voicing, strength)
         frame = FeatureFrame(
             time, block, level, peak_to_dbfs(peak), ms_to_dbfs(low_ms), ms_to_dbfs(mid_ms),
             ms_to_dbfs(high_ms), strength, 1.0 if onset else 0.0, pitch, voicing,

@@ -45,6 +45,24 @@ class GapDetector:
     gap_min_s: float = 0.1
     rate_window_s: float = 20.0
     noise_floor_db: float = 0.0  # < 0: fixed whole-band floor (dBFS RMS) instead of tracked
+    # A word's start is back-dated to the foot of the likelihood's rise: where the raw
+    # likelihood last climbed through foot_threshold, at most foot_max_s before the
+    # smoothed one crossed on_threshold (under music a voice's first consonant is heard
+    # late: the network needs a few blocks of evidence).
+    foot_threshold: float = 0.1
+    foot_max_s: float = 0.15
+    # Likewise a word's end goes back to where the raw likelihood fell through
+    # fall_threshold (the smoothing and the hysteresis add a few blocks).
+    fall_threshold: float = 0.5
+    # Under music a word's first consonant is masked: labels (and ears in a quiet room)
+    # start a word where it rises out of silence, 40 dB below its peak. A word that stands
+    # only S dB over the floor had (mask_db - S) dB of its rise hidden; at rise_db_s that
+    # took (mask_db - S) / rise_db_s seconds, and its start is back-dated by that much.
+    mask_db: float = 45.0
+    rise_db_s: float = 600.0  # 0: no back-dating for masking
+    # Likewise its tail: the end moves later by (tail_mask_db - S) / decay_db_s.
+    tail_mask_db: float = 35.0
+    decay_db_s: float = 1000.0
 
     # state, read after update()
     speaking: bool = False
@@ -70,6 +88,11 @@ class GapDetector:
     _p: float = 0.0
     _voiced: bool = False
     _run_start: float = math.nan
+    _onset: float = math.nan
+    _foot: float = math.nan
+    _fall: float = math.nan
+    _run_snr: float = 0.0
+    _word_snr: float = 0.0
     _quiet_start: float = 0.0
     _word_times: deque = field(default_factory=deque)
     _recent_gaps: deque = field(default_factory=deque)
@@ -85,38 +108,68 @@ class GapDetector:
     def update(self, time: float, row: np.ndarray, voicing: float, onset_db: float) -> None:
         """One block ending at ``time`` (s): ``row`` is its tap row (float64 array in
         :data:`~installation.analysis.taps.TAPS` order)."""
-        self.advance(time, self.voice.step(row, time - self.lag_s, voicing, onset_db))
+        p = self.voice.step(row, time - self.lag_s, voicing, onset_db)
+        self.advance(time, p, self.voice.x[0] * 10.0)
 
-    def advance(self, time: float, p: float) -> None:
+    def advance(self, time: float, p: float, snr_db: float = 50.0) -> None:
         """The decision half of :meth:`update`, from this block's voice likelihood ``p``
-        (as :meth:`likelihoods` computes it for a whole file)."""
+        and whole-band level over its floor ``snr_db`` (as :meth:`likelihoods` computes
+        them for a whole file)."""
+        if snr_db > self._run_snr:
+            self._run_snr = snr_db
+        if snr_db > self._word_snr:
+            self._word_snr = snr_db
+        if p < self.foot_threshold:
+            self._foot = math.nan
+        elif self._foot != self._foot:  # nan: the raw likelihood climbs through the foot
+            self._foot = time - self.lag_s - self.block_s
+        if p >= self.fall_threshold:
+            self._fall = math.nan
+        elif self._fall != self._fall:
+            self._fall = time - self.lag_s - self.block_s
         self.likelihood = p
         self._p += self._smooth_a * (p - self._p)
         self.gap_depth = 1.0 - self._p
         self._step(time, time - self.lag_s, self._p)
 
     def likelihoods(self, times: np.ndarray, rows: np.ndarray, voicing: np.ndarray,
-                    onset_db: np.ndarray) -> np.ndarray:
-        """Voice likelihood of many blocks at once (offline analysis): ``times`` are the
-        block ends (s, ``(n,)``), ``rows`` their tap rows ``(n, len(TAPS))``. Advances the
-        voice model exactly as :meth:`update` would; feed each result to :meth:`advance`."""
+                    onset_db: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Voice likelihood and whole-band level over its floor (dB) of many blocks at
+        once (offline analysis): ``times`` are the block ends (s, ``(n,)``), ``rows`` their
+        tap rows ``(n, len(TAPS))``. Advances the voice model exactly as :meth:`update`
+        would; feed each block's pair to :meth:`advance`."""
         times = np.asarray(times, dtype=np.float64)
-        return self.voice.run(rows, times - self.lag_s, voicing, onset_db)
+        p, x = self.voice.run(rows, times - self.lag_s, voicing, onset_db, features=True)
+        return p, x[:, 0] * 10.0
 
     def _step(self, time: float, t_sig: float, p: float) -> None:
         self.word_started = self.word_ended = self.gap_started = self.gap_ended = False
         voiced = p >= (self.off_threshold if self._voiced else self.on_threshold)
-        if voiced and not self._voiced:
+        if voiced and not self._voiced and not (
+                # A dip shorter than gap_confirm_s does not break a word still being
+                # confirmed, just as it does not end one.
+                not self.speaking and self._run_start > self.word_end
+                and t_sig - self.block_s - self._quiet_start < self.gap_confirm_s):
             self._run_start = t_sig - self.block_s
+            self._run_snr = 0.0
+            foot = self._foot
+            self._onset = foot if self._run_start - self.foot_max_s <= foot else self._run_start
         if self._voiced and not voiced:
             self._quiet_start = t_sig - self.block_s
+            if self._quiet_start - self.foot_max_s <= self._fall < self._quiet_start:
+                self._quiet_start = self._fall
         self._voiced = voiced
         if voiced:
             if not self.speaking and t_sig - self._run_start >= self.word_min_s:
-                start = self._run_start
+                start = self._onset
+                if self.rise_db_s > 0.0 and self._run_snr < self.mask_db:
+                    start -= (self.mask_db - self._run_snr) / self.rise_db_s
+                if self.words:
+                    start = max(start, self.word_end)
                 if self.in_gap:
                     self._end_gap(start)
                 self.speaking = True
+                self._word_snr = self._run_snr
                 self.word_started = True
                 self.word_start = start
                 self.words += 1
@@ -124,7 +177,11 @@ class GapDetector:
         elif self.speaking and t_sig - self._quiet_start >= self.gap_confirm_s:
             self.speaking = False
             self.word_ended = True
-            self.word_end = max(self._quiet_start, self.word_start)
+            end = self._quiet_start
+            if self.decay_db_s > 0.0 and self._word_snr < self.tail_mask_db:
+                end = min(end + (self.tail_mask_db - self._word_snr) / self.decay_db_s,
+                          t_sig - self.block_s)
+            self.word_end = max(end, self.word_start)
             self.word_duration = self.word_end - self.word_start
             if self.words > 0:
                 self.in_gap = True

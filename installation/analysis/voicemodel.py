@@ -14,6 +14,9 @@ graph's short band levels, the voicing and the onset strength:
 - periodicity: plucked and struck strings are *more* periodic than a voice (one steady
   partial series), so a voice over them breaks the room's slow-averaged voicing;
 - the onset envelope ratio (plucks are sharp attacks);
+- each band's drop below its recent peak (a peak that falls at ``PEAK_RELEASE_DB_S``): a
+  word ends with a fall of 20-40 dB within a few blocks, a piano or guitar note decays far
+  slower than that;
 
 then a one-hidden-layer network (tanh units, sigmoid out) over the cues and two causal
 exponential averages of the hidden layer's input (~50 and ~170 ms of context). Its
@@ -40,7 +43,8 @@ N_BANDS = len(BANDS)
 BAND_TAPS = np.array([TAP_INDEX[f"{b}_ms"] for b in BANDS], dtype=np.int64)
 BASE_FEATURES: tuple[str, ...] = (
     *(f"snr_{b}" for b in BANDS), *(f"shape_{b}" for b in BANDS[1:]),
-    *(f"flux_{b}" for b in BANDS), "voicing", "onset", "music_voicing")
+    *(f"flux_{b}" for b in BANDS), "voicing", "onset", "music_voicing",
+    *(f"drop_{b}" for b in BANDS))
 N_FEATURES = len(BASE_FEATURES)
 # Two models: the graph measures the bands at half rate from 32 kHz up ("hi": trained at
 # 48 and 44.1 kHz) and at the engine rate below ("lo": trained at 22.05, 16 and 8 kHz).
@@ -51,19 +55,21 @@ HI_RATE = 32000
 # same time spans at every rate and block size.
 CONTEXT_TAUS_S = (0.0506, 0.175)
 MUSIC_TAU_S = 0.264
+PEAK_RELEASE_DB_S = 60.0
 FLOOR_SEGMENT_S = 0.1
 UNTRACKED_FLOOR_DB = -100.0  # what a band's floor reads before its first segment closes
 
 # consts[] layout (see VoiceModel.__init__)
-_C_B2, _C_A1, _C_A2, _C_MUSIC, _C_ABS, _C_WINDOW, _C_SEGMENT, _C_FIXED = range(8)
+_C_B2, _C_A1, _C_A2, _C_MUSIC, _C_ABS, _C_WINDOW, _C_SEGMENT, _C_FIXED, _C_RELEASE = range(9)
 # state[] layout: per band (power, blocks, start, value, head, count), then the previous
-# block's band dB, a 'has previous' flag, the music voicing average, then the two context
-# averages of the hidden layer's input (2 x hidden).
+# block's band dB, a 'has previous' flag, the music voicing average, each band's peak
+# follower (dB), then the two context averages of the hidden layer's input (2 x hidden).
 _F = 6
 _S_PREV = N_BANDS * _F
 _S_HAS_PREV = _S_PREV + N_BANDS
 _S_MUSIC = _S_HAS_PREV + 1
-_S_EMA = _S_MUSIC + 1
+_S_PEAK = _S_MUSIC + 1
+_S_EMA = _S_PEAK + N_BANDS
 
 
 def model_path(sample_rate: float) -> Path:
@@ -83,6 +89,14 @@ def load_model(path: Path) -> tuple[np.ndarray, ...]:
     + b2)`` over the base features and their two context averages."""
     with np.load(path) as z:
         return tuple(z[k] for k in ("mean", "std", "W1", "b1", "w2", "b2"))
+
+
+def blank_weights() -> tuple[np.ndarray, ...]:
+    """A model that knows nothing (likelihood 0.5): for computing the features alone, as
+    training does before any model exists."""
+    n = (1 + len(CONTEXT_TAUS_S)) * N_FEATURES
+    return (np.zeros(n), np.ones(n), np.zeros((n, 1)), np.zeros(1), np.zeros(1),
+            np.float64(0.0))
 
 
 def fold(model: tuple[np.ndarray, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
@@ -170,10 +184,17 @@ def _block(state, ring, w, b1, w2, consts, row, t_sig, voicing, onset_db, x) -> 
         else:
             s = (d - whole) * 0.1
             x[n_bands + b - 1] = -4.0 if s < -4.0 else 0.0 if s > 0.0 else s
-        q = state[_S_PREV + b] if state[_S_HAS_PREV] > 0.0 else d
+        started = state[_S_HAS_PREV] > 0.0
+        q = state[_S_PREV + b] if started else d
         flux = abs(d - q) * 0.1
         x[2 * n_bands - 1 + b] = 2.0 if flux > 2.0 else flux
         state[_S_PREV + b] = d
+        peak = state[_S_PEAK + b] - consts[_C_RELEASE] if started else d
+        if d > peak:
+            peak = d
+        state[_S_PEAK + b] = peak
+        drop = (d - peak) * 0.1
+        x[3 * n_bands + 2 + b] = -3.0 if drop < -3.0 else drop
     state[_S_HAS_PREV] = 1.0
     music = state[_S_MUSIC] + consts[_C_MUSIC] * (voicing - state[_S_MUSIC])
     state[_S_MUSIC] = music
@@ -234,17 +255,22 @@ class VoiceModel:
 
     def __init__(self, block_s: float, sample_rate: float = 48000.0, *,
                  floor_window_s: float = 3.0, abs_floor_db: float = -90.0,
-                 noise_floor_db: float = 0.0, path: Path | None = None) -> None:
-        self.w, self.b1, self.w2, b2 = fold(load_model(path or model_path(sample_rate)))
+                 noise_floor_db: float = 0.0, path: Path | None = None,
+                 weights: tuple[np.ndarray, ...] | None = None) -> None:
+        path = path or model_path(sample_rate)
+        weights = load_model(path) if weights is None else weights
+        if weights[2].shape[0] != (1 + len(CONTEXT_TAUS_S)) * N_FEATURES:
+            raise ValueError(f"model {path} has {weights[2].shape[0]} inputs, this version "
+                             f"computes {N_FEATURES} features x {1 + len(CONTEXT_TAUS_S)}: "
+                             "rebuild it with bench/train_gaps.py")
+        self.w, self.b1, self.w2, b2 = fold(weights)
         hidden = self.b1.shape[0]
-        if self.w.shape != (N_FEATURES, 3 * hidden):
-            raise ValueError(f"model {path or model_path(sample_rate)} does not match the "
-                             f"{N_FEATURES} features of this version")
         # ms is full-scale-peak referenced; dBFS (AES17) is 3 dB above it.
         fixed = noise_floor_db - 3.0103 if noise_floor_db < 0.0 else math.nan
         self.consts = np.array([b2, alpha(block_s, CONTEXT_TAUS_S[0]),
                                 alpha(block_s, CONTEXT_TAUS_S[1]), alpha(block_s, MUSIC_TAU_S),
-                                abs_floor_db, floor_window_s, FLOOR_SEGMENT_S, fixed])
+                                abs_floor_db, floor_window_s, FLOOR_SEGMENT_S, fixed,
+                                PEAK_RELEASE_DB_S * block_s])
         self.state = np.zeros(_S_EMA + 2 * hidden)
         for b in range(N_BANDS):
             self.state[b * _F + 3] = math.inf
