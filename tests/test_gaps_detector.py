@@ -36,6 +36,56 @@ def test_state_machine_words_and_gaps_with_known_times():
     assert det._recent_gaps[0] == pytest.approx(0.3, abs=2 * BLOCK)
 
 
+def _run(det: GapDetector, pattern: list[tuple[float, float, float]]):
+    """Feed ``(seconds, p, snr_db)`` runs; return the (time, frame-like) events."""
+    t, events = 0.0, []
+    for seconds, p, snr in pattern:
+        for _ in range(int(round(seconds / BLOCK))):
+            t += BLOCK
+            det.advance(t, p, snr)
+            if det.word_started:
+                events.append(("word", det.word_start))
+            if det.word_ended:
+                events.append(("end", det.word_end))
+    return events
+
+
+def test_word_start_goes_back_to_the_foot_of_the_rise():
+    # Silence, then 4 blocks of a weak likelihood (over the 0.1 foot, under 0.5), then voice.
+    det = GapDetector(BLOCK, lag_s=0.0)
+    events = _run(det, [(0.5, 0.0, 50.0), (4 * BLOCK, 0.3, 50.0), (0.4, 1.0, 50.0)])
+    foot = round(0.5 / BLOCK) * BLOCK  # the first weak block begins here
+    assert events[0][0] == "word"
+    assert events[0][1] == pytest.approx(foot, abs=1e-9)
+    none = GapDetector(BLOCK, lag_s=0.0, foot_threshold=1.01)  # no foot: the crossing
+    assert _run(none, [(0.5, 0.0, 50.0), (4 * BLOCK, 0.3, 50.0), (0.4, 1.0, 50.0)])[0][1] \
+        > foot + 4 * BLOCK
+
+
+def test_masked_rise_and_tail_move_the_word_out_by_the_hidden_decibels():
+    pattern = [(0.5, 0.0, 0.0), (0.4, 1.0, 50.0), (0.3, 0.0, 0.0), (0.4, 1.0, 15.0),
+               (0.3, 0.0, 0.0)]
+    clear = _run(GapDetector(BLOCK, lag_s=0.0), [pattern[0], pattern[1], pattern[2],
+                                                 (0.4, 1.0, 50.0), pattern[4]])
+    masked = _run(GapDetector(BLOCK, lag_s=0.0), pattern)
+    # The second word stands 15 dB over the floor: (45 - 15) dB of its rise at 600 dB/s
+    # were hidden (50 ms), and (35 - 15) dB of its tail at 1000 dB/s (20 ms).
+    assert masked[2][1] == pytest.approx(clear[2][1] - 0.050, abs=1e-9)
+    assert masked[3][1] == pytest.approx(clear[3][1] + 0.020, abs=1e-9)
+    # A word that stands 50 dB clear is not moved: the first one is the same in both.
+    assert masked[:2] == clear[:2]
+
+
+def test_a_short_dip_does_not_break_a_word_being_confirmed():
+    # 100 ms of voice, a 30 ms dip (under the 50 ms hangover), 300 ms more: one word,
+    # starting with the first 100 ms.
+    det = GapDetector(BLOCK, lag_s=0.0, foot_threshold=1.01)
+    events = _run(det, [(0.5, 0.0, 50.0), (0.1, 1.0, 50.0), (0.03, 0.0, 50.0),
+                        (0.3, 1.0, 50.0), (0.3, 0.0, 50.0)])
+    assert [e[0] for e in events] == ["word", "end"]
+    assert events[0][1] == pytest.approx(0.5, abs=2 * BLOCK)
+
+
 def test_gap_depth_moves_on_the_first_quiet_block():
     det = GapDetector(BLOCK)
     snaps = _drive(det, [(0.5, 1.0), (0.02, 0.0)])

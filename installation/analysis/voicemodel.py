@@ -63,13 +63,14 @@ UNTRACKED_FLOOR_DB = -100.0  # what a band's floor reads before its first segmen
 _C_B2, _C_A1, _C_A2, _C_MUSIC, _C_ABS, _C_WINDOW, _C_SEGMENT, _C_FIXED, _C_RELEASE = range(9)
 # state[] layout: per band (power, blocks, start, value, head, count), then the previous
 # block's band dB, a 'has previous' flag, the music voicing average, each band's peak
-# follower (dB), then the two context averages of the hidden layer's input (2 x hidden).
+# follower (dB), then the two context averages of the hidden layer's input (2 x hidden),
+# then scratch for the three projections (3 x hidden).
 _F = 6
 _S_PREV = N_BANDS * _F
 _S_HAS_PREV = _S_PREV + N_BANDS
 _S_MUSIC = _S_HAS_PREV + 1
 _S_PEAK = _S_MUSIC + 1
-_S_EMA = _S_PEAK + N_BANDS
+_S_EMA = _S_PEAK + N_BANDS  # then 2 x hidden averages, then 3 x hidden scratch
 
 
 def model_path(sample_rate: float) -> Path:
@@ -202,26 +203,25 @@ def _block(state, ring, w, b1, w2, consts, row, t_sig, voicing, onset_db, x) -> 
     x[base] = voicing
     x[base + 1] = (30.0 if onset_db > 30.0 else onset_db) * 0.1
     x[base + 2] = music - voicing
-    # the network
+    # the network: the three projections (now, and what feeds the two context averages)
+    # as one pass over the weight rows, contiguous for the compiler to vectorise
     h = b1.shape[0]
-    n_in = w.shape[0]
+    acc = state[_S_EMA + 2 * h:_S_EMA + 5 * h]
+    acc[:] = 0.0
+    for i in range(w.shape[0]):
+        xi = x[i]
+        if xi != 0.0:
+            for k in range(3 * h):
+                acc[k] += xi * w[i, k]
     z = consts[_C_B2]
     a1 = consts[_C_A1]
     a2 = consts[_C_A2]
     for j in range(h):
-        now = b1[j]
-        c1 = 0.0
-        c2 = 0.0
-        for i in range(n_in):
-            xi = x[i]
-            now += xi * w[i, j]
-            c1 += xi * w[i, h + j]
-            c2 += xi * w[i, 2 * h + j]
-        e1 = state[_S_EMA + j] + a1 * (c1 - state[_S_EMA + j])
-        e2 = state[_S_EMA + h + j] + a2 * (c2 - state[_S_EMA + h + j])
+        e1 = state[_S_EMA + j] + a1 * (acc[h + j] - state[_S_EMA + j])
+        e2 = state[_S_EMA + h + j] + a2 * (acc[2 * h + j] - state[_S_EMA + h + j])
         state[_S_EMA + j] = e1
         state[_S_EMA + h + j] = e2
-        z += math.tanh(now + e1 + e2) * w2[j]
+        z += math.tanh(b1[j] + acc[j] + e1 + e2) * w2[j]
     if z <= -40.0 or whole < consts[_C_ABS]:
         return 0.0
     return 1.0 / (1.0 + math.exp(-z))
@@ -271,7 +271,7 @@ class VoiceModel:
                                 alpha(block_s, CONTEXT_TAUS_S[1]), alpha(block_s, MUSIC_TAU_S),
                                 abs_floor_db, floor_window_s, FLOOR_SEGMENT_S, fixed,
                                 PEAK_RELEASE_DB_S * block_s])
-        self.state = np.zeros(_S_EMA + 2 * hidden)
+        self.state = np.zeros(_S_EMA + 5 * hidden)
         for b in range(N_BANDS):
             self.state[b * _F + 3] = math.inf
         # Segments close at least FLOOR_SEGMENT_S apart: this many are ever alive at once.
