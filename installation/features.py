@@ -79,7 +79,8 @@ FEATURES: tuple[FeatureSpec, ...] = (
                 "quiet block, before a gap is confirmed"),
     FeatureSpec("gap_expected", "s", 0.0, 60.0,
                 "expected length of the current pause from the speaker's recent pauses "
-                "(median of the last 8 gaps, log domain; 0.4 s before any)"),
+                "(log-mean of the last 8 gaps, shrunk toward 0.4 s which counts as 2 "
+                "gaps; 0.4 s before any)"),
     FeatureSpec("speech_rate", "words/min", 0.0, 600.0,
                 "words started per minute over the last 20 s"),
     FeatureSpec("word_duration", "s", 0.0, 60.0, "duration of the last finished word (s)"),

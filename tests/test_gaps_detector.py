@@ -94,11 +94,16 @@ def test_gap_depth_moves_on_the_first_quiet_block():
     assert speaking_depth < 0.01 and first_quiet > 0.25
 
 
-def test_expected_gap_is_the_median_of_recent_gaps():
+def test_expected_gap_shrinks_recent_gaps_toward_the_prior():
     det = GapDetector(BLOCK)
-    assert det._predict_gap() == 0.4
+    assert det._predict_gap() == pytest.approx(0.4)  # no pause yet: the prior
     det._recent_gaps.extend([0.2, 0.8, 0.4])
+    # log-mean of 0.4, 0.4 (the prior counts twice), 0.2, 0.8, 0.4 is 0.4
     assert det._predict_gap() == pytest.approx(0.4)
+    det._recent_gaps.clear()
+    det._recent_gaps.extend([1.6] * 8)
+    # eight pauses of 1.6 s outweigh the prior: exp((2 ln 0.4 + 8 ln 1.6) / 10)
+    assert det._predict_gap() == pytest.approx(0.4 ** 0.2 * 1.6 ** 0.8)
 
 
 def _band_row(ms: float) -> np.ndarray:

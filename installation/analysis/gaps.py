@@ -22,6 +22,11 @@ import numpy as np
 from installation.analysis.voicemodel import VoiceModel, alpha
 
 
+# The expected pause before a speaker has paused, and how many pauses that guess weighs.
+PRIOR_GAP_S = 0.4
+PRIOR_WEIGHT = 2.0
+
+
 @dataclass(slots=True)
 class GapDetector:
     """Feed :meth:`update` once per block; read the state and this block's events.
@@ -205,13 +210,12 @@ class GapDetector:
                 self._recent_gaps.popleft()
 
     def _predict_gap(self) -> float:
-        """Median of the speaker's recent pauses (log domain); 0.4 s before any."""
-        if not self._recent_gaps:
-            return 0.4
-        logs = sorted(math.log(g) for g in self._recent_gaps)
-        n = len(logs)
-        mid = logs[n // 2] if n % 2 else 0.5 * (logs[n // 2 - 1] + logs[n // 2])
-        return math.exp(mid)
+        """The speaker's typical pause, in the log domain: the mean of the last 8 pauses'
+        logs, shrunk toward a prior pause of ``PRIOR_GAP_S`` that counts as
+        ``PRIOR_WEIGHT`` pauses (few pauses say little; many say more)."""
+        logs = [math.log(g) for g in self._recent_gaps]
+        total = PRIOR_WEIGHT * math.log(PRIOR_GAP_S) + sum(logs)
+        return math.exp(total / (PRIOR_WEIGHT + len(logs)))
 
 
 def gaps_from_frames(frames, min_gap_s: float = 0.1) -> list[dict[str, float]]:
