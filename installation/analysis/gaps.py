@@ -89,6 +89,7 @@ class GapDetector:
     rate_wpm: float = 0.0
     words: int = 0
 
+    weights: tuple | None = None  # the voice model's weights; None: the shipped model file
     voice: VoiceModel | None = None
     _p: float = 0.0
     _voiced: bool = False
@@ -107,7 +108,8 @@ class GapDetector:
         self.voice = VoiceModel(self.block_s, self.sample_rate,
                                 floor_window_s=self.floor_window_s,
                                 abs_floor_db=self.abs_floor_db,
-                                noise_floor_db=self.noise_floor_db)
+                                noise_floor_db=self.noise_floor_db,
+                                weights=self.weights)
         self._smooth_a = alpha(self.block_s, self.smoothing_s)
 
     def update(self, time: float, row: np.ndarray, voicing: float, onset_db: float) -> None:
