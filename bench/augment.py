@@ -130,39 +130,54 @@ def synth_pieces(out: Path, n: int = 10) -> list[Path]:
     return paths
 
 
+SR = 16000  # the rate the mixes are written at (the developer set's)
+
+
+def _speech(path: Path) -> tuple[dict, np.ndarray, np.ndarray]:
+    """A speech wav's labels, its samples at :data:`SR` and the mask of its words."""
+    lab = json.loads(path.with_suffix(".json").read_text())
+    y = _read(path, SR)
+    words = np.zeros(len(y), bool)
+    for w in lab["words"]:
+        words[int(w["start"] * SR):int(w["end"] * SR)] = True
+    return lab, y, words
+
+
+def _write(path: Path, x: np.ndarray, speech: Path, lab: dict, under: str,
+           snr_db: float | None) -> Path:
+    """Write a training wav and its labels (the speech's, ``mix.speech`` = the clean file
+    that :func:`train_gaps.labels_for` measures tails on)."""
+    import soundfile as sf
+
+    sf.write(str(path), x, SR, subtype="FLOAT")
+    label = dict(lab, kind="mix", mix={"speech": str(speech.resolve()), "music": under,
+                                       "snr_db": snr_db})
+    path.with_suffix(".json").write_text(json.dumps(label))
+    return path
+
+
 def mixes(speech: list[Path], music: list[Path], out: Path, per_file: int = 8,
           seed: int = SEED) -> list[Path]:
     """Each speech wav (16 kHz, with its label JSON) over ``per_file`` random stretches of
     ``music``; writes wavs and labels (the speech's words and gaps, ``mix.speech`` = the
     clean file) under ``out`` and returns the wav paths."""
-    import soundfile as sf
-
     out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
-    pieces = [(p.stem, _read(p, 16000)) for p in music]
+    pieces = [(p.stem, _read(p, SR)) for p in music]
     paths = []
     for sp in speech:
-        lab = json.loads(sp.with_suffix(".json").read_text())
-        y = _read(sp, 16000)
-        sr = 16000
-        words = np.zeros(len(y), bool)
-        for w in lab["words"]:
-            words[int(w["start"] * sr):int(w["end"] * sr)] = True
+        lab, y, words = _speech(sp)
         for j in range(per_file):
             name, m = pieces[rng.integers(len(pieces))]
-            off = int(rng.integers(0, max(1, len(m) - len(y) - 2 * sr)))
+            off = int(rng.integers(0, max(1, len(m) - len(y) - 2 * SR)))
             seg = m[off:off + len(y)]
             seg = np.pad(seg, (0, len(y) - len(seg)))
             snr = rng.uniform(-3.0, 18.0)
             mix = y + _rms(y[words]) / (_rms(seg[words]) * 10 ** (snr / 20)) * seg
             mix *= 10 ** (rng.uniform(-42.0, -8.0) / 20) / _rms(y[words])
             mix *= min(1.0, 0.98 / (np.abs(mix).max() + 1e-12))
-            path = out / f"{sp.stem}__{name}__aug{j}.wav"
-            sf.write(str(path), mix, sr, subtype="FLOAT")
-            label = dict(lab, kind="mix", mix={"speech": str(sp.resolve()), "music": name,
-                                               "snr_db": round(snr, 1)})
-            path.with_suffix(".json").write_text(json.dumps(label))
-            paths.append(path)
+            paths.append(_write(out / f"{sp.stem}__{name}__aug{j}.wav", mix, sp, lab,
+                                name, round(snr, 1)))
     return paths
 
 
@@ -179,18 +194,11 @@ def _pink(n: int, rng: np.random.Generator) -> np.ndarray:
 def levels(speech: list[Path], out: Path, per_file: int = 3, seed: int = SEED + 1) -> list[Path]:
     """Each speech wav alone at ``per_file`` random levels, two in three over a steady
     noise floor; same outputs as :func:`mixes` (``mix.music`` names the noise)."""
-    import soundfile as sf
-
     out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
     paths = []
     for sp in speech:
-        lab = json.loads(sp.with_suffix(".json").read_text())
-        y = _read(sp, 16000)
-        sr = 16000
-        words = np.zeros(len(y), bool)
-        for w in lab["words"]:
-            words[int(w["start"] * sr):int(w["end"] * sr)] = True
+        lab, y, words = _speech(sp)
         for j in range(per_file):
             level = rng.uniform(-48.0, -3.0)
             x = y * 10 ** (level / 20) / _rms(y[words])
@@ -199,10 +207,6 @@ def levels(speech: list[Path], out: Path, per_file: int = 3, seed: int = SEED + 
                 n = rng.standard_normal(len(x)) if noise == "white" else _pink(len(x), rng)
                 x = x + n / _rms(n) * 10 ** ((level - rng.uniform(25.0, 50.0)) / 20)
             x *= min(1.0, 0.98 / (np.abs(x).max() + 1e-12))
-            path = out / f"{sp.stem}__{noise}__level{j}.wav"
-            sf.write(str(path), x, sr, subtype="FLOAT")
-            label = dict(lab, kind="mix", mix={"speech": str(sp.resolve()), "music": noise,
-                                               "snr_db": None})
-            path.with_suffix(".json").write_text(json.dumps(label))
-            paths.append(path)
+            paths.append(_write(out / f"{sp.stem}__{noise}__level{j}.wav", x, sp, lab,
+                                noise, None))
     return paths
