@@ -277,6 +277,10 @@ class VoiceModel:
         # Segments close at least FLOOR_SEGMENT_S apart: this many are ever alive at once.
         self.ring = np.zeros((N_BANDS, int(floor_window_s / FLOOR_SEGMENT_S) + 3, 2))
         self.x = np.zeros(N_FEATURES)  # the last block's features
+        # Compile (or load from numba's disk cache) now, on a scratch copy of the state,
+        # rather than on the first block of a live stream.
+        _one(self.state.copy(), self.ring.copy(), self.w, self.b1, self.w2, self.consts,
+             np.zeros(len(TAP_INDEX)), 0.0, 0.0, 0.0, np.zeros(N_FEATURES))
 
     def step(self, row: np.ndarray, t_sig: float, voicing: float, onset_db: float) -> float:
         """The likelihood of one block: ``row`` is its tap row (float64, ``len(TAPS)``),
