@@ -5,10 +5,13 @@ Causal, block by block. Each block's voice *likelihood* comes from
 compiled); this module turns it into words and gaps. A hysteresis state machine
 (:meth:`GapDetector.advance`) smooths the likelihood (``smoothing_s``): a word needs
 ``word_min_s`` of voice (a pluck in a pause does not split it), a gap start is sent after
-``gap_confirm_s`` of silence and back-dated to where the silence began. ``gap_depth`` is
-``1 -`` the smoothed likelihood: it moves on the first quiet block, before any gap is
-confirmed. Offline, :meth:`GapDetector.likelihoods` runs the model over a whole file in one
-call (the same kernel as block by block, so the frames are the same).
+``gap_confirm_s`` of silence. Both are back-dated to where they happened: a word's start to
+the foot of the likelihood's rise, its end to where the likelihood fell, and under music
+further by the part of the word's rise and tail the music masked (estimated from how far
+the word stood over its floor; see ``mask_db``). ``gap_depth`` is ``1 -`` the smoothed
+likelihood: it moves on the first quiet block, before any gap is confirmed. Offline,
+:meth:`GapDetector.likelihoods` runs the model over a whole file in one call (the same
+kernel as block by block, so the frames are the same).
 """
 
 from __future__ import annotations
@@ -20,7 +23,6 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from installation.analysis.voicemodel import VoiceModel, alpha
-
 
 # The expected pause before a speaker has paused, and how many pauses that guess weighs.
 PRIOR_GAP_S = 0.4
