@@ -43,7 +43,7 @@ def source(wav: Path) -> str:
 
 
 def features(files: list[Path]) -> dict[Path, tuple]:
-    """``{wav: (inputs, signal times, tap rows)}``, one pyo run per file (in a fresh
+    """``{wav: (inputs, signal times, tap rows, pitch rate)}``, one pyo run per file (in a fresh
     process per batch: pyo caps the servers one process may boot)."""
     import multiprocessing
 
@@ -56,29 +56,20 @@ def features(files: list[Path]) -> dict[Path, tuple]:
 def _one(wav: Path) -> tuple:
     from installation.engine.offline import analyse_taps
 
-    rows, _ = analyse_taps(wav, sample_rate=RATE, block_size=BLOCK)
+    rows, pitch_rate = analyse_taps(wav, sample_rate=RATE, block_size=BLOCK)
     x, t = train_gaps.block_features(wav, RATE, BLOCK, rows=rows)
-    return x, t, rows
+    return x, t, rows, pitch_rate
 
 
-def detect(model: dict, rows: np.ndarray) -> list[dict]:
+def detect(model: dict, rows: np.ndarray, pitch_rate: float) -> list[dict]:
     """The gaps ``installation gaps`` would print with ``model`` instead of the shipped
-    one: the same offline path (the kernel on all blocks, then the live decisions)."""
-    from installation.analysis.frames import FrameBuilder, voicing_and_strength
-    from installation.analysis.gaps import GapDetector
+    one: the same frame builder and the same reading of its frames."""
+    from installation.analysis.frames import FrameBuilder
+    from installation.analysis.gaps import gaps_from_frames
 
     weights = tuple(model[k] for k in ("mean", "std", "W1", "b1", "w2", "b2"))
-    det = GapDetector(BLOCK / RATE, lag_s=FrameBuilder.gap_lag_s(BLOCK, RATE),
-                      weights=weights)
-    times = (np.arange(len(rows)) + 1) * BLOCK / RATE
-    p, snr = det.likelihoods(times, rows, *voicing_and_strength(rows))
-    gaps = []
-    for t, q, z in zip(times.tolist(), p.tolist(), snr.tolist()):
-        det.advance(t, q, z)
-        if det.gap_ended and det.gap_duration >= det.gap_min_s - 1e-9:
-            gaps.append({"start": det.gap_start, "end": det.gap_start + det.gap_duration,
-                         "emitted_at": det.gap_emitted})
-    return gaps
+    frames = FrameBuilder(RATE, BLOCK, pitch_rate, gap_weights=weights).push_many(rows)
+    return gaps_from_frames(frames)
 
 
 def main() -> int:
@@ -125,7 +116,7 @@ def main() -> int:
             for w in evaluated:
                 if source(w) in group:
                     lab = scoring.load_labels(w)
-                    gaps = detect(model, feats[w][2])
+                    gaps = detect(model, feats[w][2], feats[w][3])
                     found.setdefault(scoring.label_kind(lab), []).append(
                         scoring.score_file(gaps, lab["gaps"]))
         print(f"\nseed {seed}: folds {[sorted(g) for g in groups]}")

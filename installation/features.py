@@ -55,7 +55,8 @@ FEATURES: tuple[FeatureSpec, ...] = (
                 "gap elapsed: seconds since the last word ended (back-dated); 0 while "
                 "speaking. Before the first word it counts from the start of the stream"),
     FeatureSpec("word_start", "trigger", 0.0, 1.0,
-                "1 on the block a word is confirmed (its start is back-dated by word_min)",
+                "1 on the block a word is confirmed, word_min after it began (its start "
+                "is back-dated; see analysis/gaps.py)",
                 kind="trigger"),
     FeatureSpec("word_end", "trigger", 0.0, 1.0,
                 "1 on the block a word's end is confirmed (same block as gap_start)",

@@ -78,6 +78,8 @@ class FrameBuilder:
 
     ``sample_rate`` and ``block_size`` set each frame's time (end of its block);
     ``pitch_rate`` is the rate (Hz) at which the graph measured the ``lag`` tap.
+    ``gap_weights``: the gap detector's voice model weights (None: the shipped model;
+    bench/cv_gaps.py scores models it fits itself).
     """
 
     sample_rate: int
@@ -85,6 +87,7 @@ class FrameBuilder:
     pitch_rate: float
     settings: AnalysisConfig = field(default_factory=AnalysisConfig)
     block: int = 0
+    gap_weights: tuple | None = None
 
     def __post_init__(self) -> None:
         s = self.settings
@@ -97,7 +100,8 @@ class FrameBuilder:
                                 abs_floor_db=s.gap_floor_db, on_threshold=s.gap_threshold,
                                 off_threshold=0.7 * s.gap_threshold,
                                 word_min_s=s.word_min_s, gap_confirm_s=s.hangover_s,
-                                gap_min_s=s.gap_min_s, noise_floor_db=s.gap_noise_floor_db)
+                                gap_min_s=s.gap_min_s, noise_floor_db=s.gap_noise_floor_db,
+                                weights=self.gap_weights)
 
     @staticmethod
     def gap_lag_s(block_size: int, sample_rate: float) -> float:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from installation.analysis.voicemodel import VoiceModel, alpha
+from installation.analysis.voicemodel import VoiceModel, alpha, whole_snr_db
 
 # The expected pause before a speaker has paused, and how many pauses that guess weighs.
 PRIOR_GAP_S = 0.4
@@ -118,7 +118,7 @@ class GapDetector:
         """One block ending at ``time`` (s): ``row`` is its tap row (float64 array in
         :data:`~installation.analysis.taps.TAPS` order)."""
         p = self.voice.step(row, time - self.lag_s, voicing, onset_db)
-        self.advance(time, p, self.voice.x[0] * 10.0)
+        self.advance(time, p, whole_snr_db(self.voice.x))
 
     def advance(self, time: float, p: float, snr_db: float = 50.0) -> None:
         """The decision half of :meth:`update`, from this block's voice likelihood ``p``
@@ -149,7 +149,7 @@ class GapDetector:
         would; feed each block's pair to :meth:`advance`."""
         times = np.asarray(times, dtype=np.float64)
         p, x = self.voice.run(rows, times - self.lag_s, voicing, onset_db, features=True)
-        return p, x[:, 0] * 10.0
+        return p, whole_snr_db(x)
 
     def _step(self, time: float, t_sig: float, p: float) -> None:
         self.word_started = self.word_ended = self.gap_started = self.gap_ended = False

@@ -73,6 +73,13 @@ _S_PEAK = _S_MUSIC + 1
 _S_EMA = _S_PEAK + N_BANDS  # then 2 x hidden averages, then 3 x hidden scratch
 
 
+def whole_snr_db(x: np.ndarray) -> np.ndarray | float:
+    """The whole band's level over its floor (dB) from base features ``x`` (one block's
+    ``(N_FEATURES,)`` or many ``(n, N_FEATURES)``): what the gap detector's masking
+    estimate reads."""
+    return x[..., 0] * 10.0
+
+
 def model_path(sample_rate: float) -> Path:
     """The model file for an engine running at ``sample_rate`` Hz."""
     return MODEL_DIR / ("gap_model_hi.npz" if sample_rate >= HI_RATE else "gap_model_lo.npz")
