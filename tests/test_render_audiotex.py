@@ -15,6 +15,19 @@ from installation.render.uniforms import UniformState
 REPO_SHADERS = Path(__file__).resolve().parents[1] / "shaders"
 
 
+def _scene_from_source(ctx, tmp_path, name: str, source: str, size: tuple[int, int]):
+    """A renderer on ``tmp_path`` holding the repository's shader lib and one scene
+    ``name`` written from ``source``, loaded."""
+    from installation.render.renderer import SceneRenderer
+    import shutil
+
+    shutil.copytree(REPO_SHADERS / "lib", tmp_path / "lib")
+    (tmp_path / f"{name}.frag").write_text(source)
+    r = SceneRenderer(ctx, size, shader_dir=tmp_path)
+    r.load_scene(name)
+    return r
+
+
 def rows_for(**features) -> np.ndarray:
     s = UniformState()
     s.update(FeatureFrame(1.0, 1, **features), 1.0)
@@ -49,18 +62,13 @@ def test_measured_rows_replace_the_synthesis():
 
 
 def test_shader_reads_the_rows_like_shadertoy(ctx, tmp_path):
-    from installation.render.renderer import SceneRenderer
-    import shutil
-
-    shutil.copytree(REPO_SHADERS / "lib", tmp_path / "lib")
-    (tmp_path / "probe.frag").write_text(
+    r = _scene_from_source(
+        ctx, tmp_path, "probe",
         '/*{"INPUTS": []}*/\n#include "lib/shadertoy.glsl"\n'
         "void mainImage(out vec4 fragColor, in vec2 fragCoord) {\n"
         "    float x = fragCoord.x / iResolution.x;\n"
         "    fragColor = vec4(texture(iChannel0, vec2(x, 0.25)).x,\n"
-        "                     texture(iChannel0, vec2(x, 0.75)).x, 0.0, 1.0);\n}\n")
-    r = SceneRenderer(ctx, (N, 2), shader_dir=tmp_path)
-    r.load_scene("probe")
+        "                     texture(iChannel0, vec2(x, 0.75)).x, 0.0, 1.0);\n}\n", (N, 2))
     r.audio.set(np.linspace(0, 1, N), np.full(N, 0.25))
     r.render({"u_time": 0.0})
     img = r.read().astype(np.float64) / 255
@@ -84,11 +92,8 @@ def test_the_ported_example_reacts_to_sound(ctx):
 def test_an_isf_shader_runs_with_the_isf_shim(ctx, tmp_path):
     """An ISF-host shader: TIME, RENDERSIZE, isf_FragNormCoord, IMG_NORM_PIXEL, gl_FragColor
     work unchanged; the input name is mapped with one #define."""
-    from installation.render.renderer import SceneRenderer
-    import shutil
-
-    shutil.copytree(REPO_SHADERS / "lib", tmp_path / "lib")
-    (tmp_path / "isf.frag").write_text(
+    r = _scene_from_source(
+        ctx, tmp_path, "isf",
         '/*{"ISFVSN": "2", "CATEGORIES": ["test"], "INPUTS": [{"NAME": "level", '
         '"TYPE": "float", "DEFAULT": 0.5, "MIN": 0.0, "MAX": 1.0}]}*/\n'
         '#include "lib/isf.glsl"\n#define level p_level\n'
@@ -96,9 +101,7 @@ def test_an_isf_shader_runs_with_the_isf_shim(ctx, tmp_path):
         "    vec2 uv = isf_FragNormCoord;\n"
         "    float fft = IMG_NORM_PIXEL(u_audio, vec2(uv.x, 0.25)).r;\n"
         "    gl_FragColor = vec4(level * uv.x, fft, RENDERSIZE.x / 1000.0 + 0.0 * TIME, 1.0);\n"
-        "}\n")
-    r = SceneRenderer(ctx, (100, 4), shader_dir=tmp_path)
-    r.load_scene("isf")
+        "}\n", (100, 4))
     r.audio.set(np.full(N, 0.5), np.full(N, 0.5))
     r.render({"u_time": 1.0, "p_level": 1.0})
     img = r.read()
