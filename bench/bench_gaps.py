@@ -67,16 +67,15 @@ def ours(path: Path, rate: int, block: int = 256) -> tuple[list[dict], float, fl
     o = [f.onset_strength for f in frames]
     dt = block / rate
     t3 = time.process_time()
-    for i in range(len(rows)):
+    for i in range(len(rows)):  # and what a frame reads back
         det.update((i + 1) * dt, rows[i], v[i], o[i])
+        det.frame_values()
     t4 = time.process_time()
-    # The offline path: the model on all blocks in one call, then the decisions.
+    # The offline path: the model and the decisions on all blocks in one call.
     det = GapDetector(block / rate, lag_s=builder.gaps.lag_s)
     times = (np.arange(len(rows)) + 1) * dt
     t5 = time.process_time()
-    p, snr = det.likelihoods(times, rows, np.array(v), np.array(o))
-    for t, q, z in zip(times.tolist(), p.tolist(), snr.tolist()):
-        det.advance(t, q, z)
+    det.run(times, rows, np.array(v), np.array(o))
     t6 = time.process_time()
     BATCH.append(t6 - t5)
     # How well the expected gap length predicted each gap (as sent at its start).

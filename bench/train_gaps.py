@@ -196,7 +196,7 @@ def main() -> None:
         train(args.eval, rates, out)
 
 
-# The engine rates each model is fitted at (the graph measures the bands at half rate from
+# The engine rates each model is fitted at (the graph measures the bands decimated from
 # HI_RATE up, at the engine rate below: the two see slightly different features).
 FAMILY_RATES = {"hi": (48000, 44100), "lo": (16000, 22050, 8000)}
 assert all(r >= HI_RATE for r in FAMILY_RATES["hi"])

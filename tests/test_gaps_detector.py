@@ -32,8 +32,8 @@ def test_state_machine_words_and_gaps_with_known_times():
                  (0.5, 0.0)])
     assert det.words == 3
     # One gap between word 1 and 2 (0.3 s); the 60 ms pause is shorter than a gap.
-    assert det._recent_gaps and len(det._recent_gaps) == 1
-    assert det._recent_gaps[0] == pytest.approx(0.3, abs=2 * BLOCK)
+    assert len(det.recent_gaps) == 1
+    assert det.recent_gaps[0] == pytest.approx(0.3, abs=2 * BLOCK)
 
 
 def _run(det: GapDetector, pattern: list[tuple[float, float, float]]):
@@ -94,16 +94,41 @@ def test_gap_depth_moves_on_the_first_quiet_block():
     assert speaking_depth < 0.01 and first_quiet > 0.25
 
 
+def _pauses(det: GapDetector, pauses: list[float]) -> list[float]:
+    """Words of 0.4 s with these pauses between them; the expected gap each gap start
+    carried."""
+    expected = []
+    pattern = [(0.5, 0.0)]
+    for pause in pauses:
+        pattern += [(0.4, 1.0), (pause, 0.0)]
+    pattern.append((0.4, 1.0))
+    t = 0.0
+    for seconds, p in pattern:
+        for _ in range(int(round(seconds / BLOCK))):
+            t += BLOCK
+            det.advance(t, p)
+            if det.gap_started:
+                expected.append(det.expected_gap)
+    return expected
+
+
 def test_expected_gap_shrinks_recent_gaps_toward_the_prior():
     det = GapDetector(BLOCK)
-    assert det._predict_gap() == pytest.approx(0.4)  # no pause yet: the prior
-    det._recent_gaps.extend([0.2, 0.8, 0.4])
+    assert det.predict_gap() == pytest.approx(0.4)  # no pause yet: the prior
+    expected = _pauses(det, [0.2, 0.8, 0.4])
+    assert expected[0] == pytest.approx(0.4)  # the first gap start knows no pause
+    assert det.recent_gaps == pytest.approx([0.2, 0.8, 0.4], abs=2 * BLOCK)
     # log-mean of 0.4, 0.4 (the prior counts twice), 0.2, 0.8, 0.4 is 0.4
-    assert det._predict_gap() == pytest.approx(0.4)
-    det._recent_gaps.clear()
-    det._recent_gaps.extend([1.6] * 8)
-    # eight pauses of 1.6 s outweigh the prior: exp((2 ln 0.4 + 8 ln 1.6) / 10)
-    assert det._predict_gap() == pytest.approx(0.4 ** 0.2 * 1.6 ** 0.8)
+    assert det.predict_gap() == pytest.approx(0.4, rel=0.05)
+    logs = [np.log(0.4)] * 2 + [np.log(g) for g in det.recent_gaps]
+    assert det.predict_gap() == pytest.approx(np.exp(np.mean(logs)), rel=1e-12)
+    long = GapDetector(BLOCK)
+    expected = _pauses(long, [1.6] * 10)
+    # only the last eight pauses count, and they outweigh the prior:
+    # exp((2 ln 0.4 + 8 ln 1.6) / 10)
+    assert len(long.recent_gaps) == 8
+    assert expected[-1] == pytest.approx(0.4 ** 0.2 * 1.6 ** 0.8, rel=0.02)
+    assert long.predict_gap() == pytest.approx(0.4 ** 0.2 * 1.6 ** 0.8, rel=0.02)
 
 
 def _band_row(ms: float) -> np.ndarray:
@@ -184,3 +209,33 @@ def test_gaps_from_frames_lists_closed_gaps_of_at_least_min():
                     gap_emit_time=0.87),
               frame(2.0, gap_end=1.0, gap_start_time=1.9, gap_duration=0.08)]
     assert gaps_from_frames(frames) == [{"start": 0.8, "end": 0.95, "emitted_at": 0.87}]
+
+
+def test_a_nan_from_upstream_does_not_stop_the_detector():
+    """pyo has sent a NaN in a tap: the detector must read it as nothing and carry on
+    (a NaN kept in an average would silence it for the rest of a weeks-long show)."""
+    det = GapDetector(BLOCK, lag_s=0.0)
+    _drive(det, [(0.5, 0.0), (0.4, 1.0)])
+    det.advance(0.9 + BLOCK, float("nan"))
+    _drive_from(det, 0.9 + BLOCK, [(0.3, 0.0), (0.4, 1.0), (0.3, 0.0)])
+    assert det.words == 2 and len(det.recent_gaps) == 1
+    assert 0.0 <= det.gap_depth <= 1.0
+    rows = _random_rows(600, seed=4)
+    rows[100, TAPS.index("xy")] = np.nan       # voicing
+    rows[150, TAPS.index("env_fast")] = np.nan  # onset strength
+    rows[200, BAND_TAPS] = np.nan              # every band
+    a = FrameBuilder(48000, 256, 12000.0).push_many(rows)
+    fb = FrameBuilder(48000, 256, 12000.0)
+    b = [fb.push(r) for r in rows]
+    va, vb = np.array([f.values() for f in a]), np.array([f.values() for f in b])
+    np.testing.assert_allclose(va, vb, rtol=1e-9, atol=1e-9)
+    gap = [FEATURE_NAMES.index(n) for n in ("gap_depth", "voicing", "onset_strength")]
+    assert np.isfinite(va[:, gap]).all()
+    assert np.isfinite(fb.gaps.voice.state).all()
+
+
+def _drive_from(det: GapDetector, t: float, pattern: list[tuple[float, float]]) -> None:
+    for seconds, p in pattern:
+        for _ in range(int(round(seconds / BLOCK))):
+            t += BLOCK
+            det.advance(t, p)

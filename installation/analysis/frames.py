@@ -7,18 +7,25 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from installation.analysis.gapkernel import N_OUT
+from installation.analysis.gaps import GapDetector
 from installation.analysis.levels import _AES17_OFFSET_DB, ms_to_dbfs, peak_to_dbfs
 from installation.analysis.onsets import OnsetDetector
 from installation.analysis.taps import TAPS, gap_window_samples, read_lag_s
-from installation.analysis.gaps import GapDetector
 from installation.config import AnalysisConfig
-from installation.features import FLOOR_DB, FeatureFrame
+from installation.features import FEATURE_NAMES, FLOOR_DB, FeatureFrame
 
 _UNPACKED = ("ms", "peak", "low_ms", "mid_ms", "high_ms", "env_fast", "env_slow", "lag",
              "xy_lo", "xy", "xy_hi", "xx", "dd", "centroid", "fast_ms", "b250_ms", "b500_ms",
              "b1k_ms", "b2k_ms", "air_ms")
 if TAPS != _UNPACKED:
     raise RuntimeError("FrameBuilder.push unpacks the taps in a stale order")
+# The gap detector's frame values (gapkernel.OUT, in its order) end every frame.
+_GAP_FIELDS = ("voice", "gap_s", "word_start", "word_end", "gap_start", "gap_end",
+               "gap_start_time", "gap_emit_time", "gap_duration", "gap_depth", "gap_expected",
+               "speech_rate", "word_duration")
+if len(_GAP_FIELDS) != N_OUT or FEATURE_NAMES[-N_OUT:] != _GAP_FIELDS:
+    raise RuntimeError("the gap detector's frame values no longer end the frame")
 
 
 def voicing_confidence(xy: float, xx: float, dd: float) -> float:
@@ -47,12 +54,13 @@ def voicing_and_strength(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     what the gap detector reads besides the bands."""
     c = {name: rows[:, i] for i, name in enumerate(TAPS)}
     with np.errstate(divide="ignore", invalid="ignore"):
-        strength = np.maximum(0.0, 20.0 * np.log10((c["env_fast"] + 1e-4)
-                                                   / (c["env_slow"] + 1e-4)))
+        # fmax and nan_to_num: a NaN tap reads 0, as the scalar path's max() makes it
+        strength = np.fmax(0.0, 20.0 * np.log10((c["env_fast"] + 1e-4)
+                                                / (c["env_slow"] + 1e-4)))
         denom = np.sqrt(np.maximum(c["xx"], 0.0) * np.maximum(c["dd"], 0.0))
         voicing = np.where(denom < 1e-10, 0.0, np.clip(
             c["xy"] / np.where(denom < 1e-10, 1.0, denom), 0.0, 1.0))
-    return voicing, strength
+    return np.nan_to_num(voicing, nan=0.0), strength
 
 
 def _ms_db(ms: np.ndarray) -> np.ndarray:
@@ -60,16 +68,6 @@ def _ms_db(ms: np.ndarray) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         db = 10.0 * np.log10(np.maximum(ms, 1e-300)) + _AES17_OFFSET_DB
     return np.where(ms > 1e-12, np.maximum(db, FLOOR_DB), FLOOR_DB)
-
-
-def _gap_values(g: GapDetector) -> tuple[float, ...]:
-    """The gap detector's frame fields, from ``voice`` to ``word_duration``."""
-    return (1.0 if g.speaking else 0.0, g.gap_elapsed,
-            1.0 if g.word_started else 0.0, 1.0 if g.word_ended else 0.0,
-            1.0 if g.gap_started else 0.0, 1.0 if g.gap_ended else 0.0,
-            g.gap_start if g.gap_start == g.gap_start else 0.0,
-            g.gap_emitted if g.gap_emitted == g.gap_emitted else 0.0,
-            g.gap_duration, g.gap_depth, g.expected_gap, g.rate_wpm, g.word_duration)
 
 
 @dataclass
@@ -141,18 +139,17 @@ class FrameBuilder:
               | (pitch > s.pitch_max_hz) | (level < s.vad_floor_db)] = 0.0
         centroid = c["centroid"]
         centroid = np.where((centroid > 0.0) & (level > s.vad_floor_db - 30), centroid, 0.0)
-        p, snr = self.gaps.likelihoods(times, rows, voicing, strength)
+        gap_values = self.gaps.run(times, rows, voicing, strength)
         cols = zip(times.tolist(), level.tolist(), peak.tolist(), _ms_db(c["low_ms"]).tolist(),
                    _ms_db(c["mid_ms"]).tolist(), _ms_db(c["high_ms"]).tolist(),
                    strength.tolist(), pitch.tolist(), voicing.tolist(), centroid.tolist(),
-                   p.tolist(), snr.tolist())
+                   gap_values.tolist())
         frames = []
-        onsets, gaps, frame = self.onsets, self.gaps, FeatureFrame
-        for block, (t, lv, pk, lo_db, mid_db, hi_db, st, f0, vc, ce, q, sn) in enumerate(cols):
+        onsets, frame = self.onsets, FeatureFrame
+        for block, (t, lv, pk, lo_db, mid_db, hi_db, st, f0, vc, ce, gv) in enumerate(cols):
             onset = onsets.decide(t, st)
-            gaps.advance(t, q, sn)
             frames.append(frame(t, block, lv, pk, lo_db, mid_db, hi_db, st,
-                                1.0 if onset else 0.0, f0, vc, ce, *_gap_values(gaps)))
+                                1.0 if onset else 0.0, f0, vc, ce, *gv))
         self.block = n
         return frames
 
@@ -181,6 +178,6 @@ class FrameBuilder:
             time, block, level, peak_to_dbfs(peak), ms_to_dbfs(low_ms), ms_to_dbfs(mid_ms),
             ms_to_dbfs(high_ms), strength, 1.0 if onset else 0.0, pitch, voicing,
             centroid if centroid > 0.0 and level > s.vad_floor_db - 30 else 0.0,
-            *_gap_values(gaps))
+            *gaps.frame_values())
         self.block += 1
         return frame

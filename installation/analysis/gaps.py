@@ -3,25 +3,27 @@
 Causal, block by block. Each block's voice *likelihood* comes from
 :class:`~installation.analysis.voicemodel.VoiceModel` (level-free cues and a small network,
 compiled); this module turns it into words and gaps. A hysteresis state machine
-(:meth:`GapDetector.advance`) smooths the likelihood (``smoothing_s``): a word needs
+(``gapkernel.decide``) smooths the likelihood (``smoothing_s``): a word needs
 ``word_min_s`` of voice (a pluck in a pause does not split it), a gap start is sent after
 ``gap_confirm_s`` of silence. Both are back-dated to where they happened: a word's start to
 the foot of the likelihood's rise, its end to where the likelihood fell, and under music
 further by the part of the word's rise and tail the music masked (estimated from how far
 the word stood over its floor; see ``mask_db``). ``gap_depth`` is ``1 -`` the smoothed
-likelihood: it moves on the first quiet block, before any gap is confirmed. Offline,
-:meth:`GapDetector.likelihoods` runs the model over a whole file in one call (the same
-kernel as block by block, so the frames are the same).
+likelihood: it moves on the first quiet block, before any gap is confirmed. Live, each
+block is one compiled call (:meth:`GapDetector.update`, likelihood and decisions);
+offline, :meth:`GapDetector.run` runs the same code over a whole file in one call, so the
+frames are the same.
 """
 
 from __future__ import annotations
 
 import math
-from collections import deque
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from installation.analysis import gapkernel as k
+from installation.analysis.taps import TAPS
 from installation.analysis.voicemodel import VoiceModel, alpha, whole_snr_db
 
 # The expected pause before a speaker has paused, and how many pauses that guess weighs.
@@ -29,14 +31,24 @@ PRIOR_GAP_S = 0.4
 PRIOR_WEIGHT = 2.0
 
 
-@dataclass(slots=True)
+def _flag(index: int, doc: str) -> property:
+    return property(lambda self: self._s[index] > 0.0, doc=doc)
+
+
+def _value(index: int, doc: str) -> property:
+    return property(lambda self: float(self._s[index]), doc=doc)
+
+
+@dataclass(eq=False)
 class GapDetector:
     """Feed :meth:`update` once per block; read the state and this block's events.
 
     ``block_s`` is the block duration and ``lag_s`` how far the taps' window centre lies
     behind the end of the block (s); boundaries are back-dated by it. Times are seconds
     from the stream start. Events (``word_started``, ``word_ended``, ``gap_started``,
-    ``gap_ended``) are True only on the block they happen in.
+    ``gap_ended``) are True only on the block they happen in. The settings are read when
+    the detector is made. The state lives in one array (``gapkernel``'s layout): the
+    properties below read it.
     """
 
     block_s: float
@@ -70,41 +82,8 @@ class GapDetector:
     # Likewise its tail: the end moves later by (tail_mask_db - S) / decay_db_s.
     tail_mask_db: float = 35.0
     decay_db_s: float = 1000.0
-
-    # state, read after update()
-    speaking: bool = False
-    likelihood: float = 0.0
-    gap_depth: float = 1.0
-    gap_elapsed: float = 0.0
-    word_started: bool = False
-    word_ended: bool = False
-    gap_started: bool = False
-    gap_ended: bool = False
-    word_start: float = math.nan      # back-dated start of the current / last word (s)
-    word_end: float = 0.0             # back-dated end of the last word (s)
-    word_duration: float = 0.0        # duration of the last finished word (s)
-    gap_start: float = math.nan       # back-dated start of the current / last gap (s)
-    gap_emitted: float = math.nan     # when that gap start was confirmed (s)
-    gap_duration: float = 0.0         # duration of the last finished gap (s)
-    in_gap: bool = False
-    expected_gap: float = 0.0         # predicted length of the current pause (s)
-    rate_wpm: float = 0.0
-    words: int = 0
-
     weights: tuple | None = None  # the voice model's weights; None: the shipped model file
-    voice: VoiceModel | None = None
-    _p: float = 0.0
-    _voiced: bool = False
-    _run_start: float = math.nan
-    _onset: float = math.nan
-    _foot: float = math.nan
-    _fall: float = math.nan
-    _run_snr: float = 0.0
-    _word_snr: float = 0.0
-    _quiet_start: float = 0.0
-    _word_times: deque = field(default_factory=deque)
-    _recent_gaps: deque = field(default_factory=deque)
-    _smooth_a: float = 0.0
+    voice: VoiceModel | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self.voice = VoiceModel(self.block_s, self.sample_rate,
@@ -112,114 +91,100 @@ class GapDetector:
                                 abs_floor_db=self.abs_floor_db,
                                 noise_floor_db=self.noise_floor_db,
                                 weights=self.weights)
-        self._smooth_a = alpha(self.block_s, self.smoothing_s)
+        prm = np.zeros(k.N_PARAMS)
+        for index, value in (
+                (k.P_BLOCK, self.block_s), (k.P_LAG, self.lag_s),
+                (k.P_ON, self.on_threshold), (k.P_OFF, self.off_threshold),
+                (k.P_SMOOTH, alpha(self.block_s, self.smoothing_s)),
+                (k.P_WORD_MIN, self.word_min_s), (k.P_CONFIRM, self.gap_confirm_s),
+                (k.P_GAP_MIN, self.gap_min_s), (k.P_RATE_WINDOW, self.rate_window_s),
+                (k.P_FOOT, self.foot_threshold), (k.P_FOOT_MAX, self.foot_max_s),
+                (k.P_FALL, self.fall_threshold), (k.P_MASK_DB, self.mask_db),
+                (k.P_RISE_DB_S, self.rise_db_s), (k.P_TAIL_MASK_DB, self.tail_mask_db),
+                (k.P_DECAY_DB_S, self.decay_db_s), (k.P_PRIOR_GAP, PRIOR_GAP_S),
+                (k.P_PRIOR_WEIGHT, PRIOR_WEIGHT)):
+            prm[index] = value
+        self._prm = prm
+        # Words start at least word_min_s apart: room for every start in the rate window.
+        self._s = k.decision_state(int(self.rate_window_s / max(self.word_min_s, 0.05)) + 4)
+        v = self.voice
+        self._live = (v.state, v.ring, v.w, v.b1, v.w2, v.consts, v.x, prm, self._s)
+        # Compile (or load from numba's disk cache) now, not on a live stream's first block.
+        k.decide_one(prm, self._s.copy(), 0.0, 0.0, 0.0)
+        k.detect_one(*(a.copy() for a in self._live), np.zeros(len(TAPS)), 0.0, 0.0, 0.0)
+
+    # What a frame carries (see FeatureFrame), then the rest of the state.
+    speaking = _flag(k.D_SPEAKING, "A word is going on (confirmed, not yet ended).")
+    gap_elapsed = _value(k.D_GAP_ELAPSED, "s since the last word ended; 0 while speaking.")
+    word_started = _flag(k.D_WORD_STARTED, "A word was confirmed on this block.")
+    word_ended = _flag(k.D_WORD_ENDED, "A word's end was confirmed on this block.")
+    gap_started = _flag(k.D_GAP_STARTED, "A gap between two words was confirmed.")
+    gap_ended = _flag(k.D_GAP_ENDED, "The next word ended the gap on this block.")
+    gap_duration = _value(k.D_GAP_DURATION, "Duration of the last finished gap (s).")
+    gap_depth = _value(k.D_GAP_DEPTH, "1 - the smoothed voice likelihood, in [0, 1].")
+    expected_gap = _value(k.D_EXPECTED_GAP, "Predicted length of the current pause (s).")
+    rate_wpm = _value(k.D_RATE_WPM, "Words started in the last rate_window_s, per minute.")
+    word_duration = _value(k.D_WORD_DURATION, "Duration of the last finished word (s).")
+    likelihood = _value(k.D_LIKELIHOOD, "This block's raw voice likelihood.")
+    word_start = _value(k.D_WORD_START, "Back-dated start of the current / last word (s).")
+    word_end = _value(k.D_WORD_END, "Back-dated end of the last word (s).")
+    gap_start = _value(k.D_GAP_START, "Back-dated start of the current / last gap (s).")
+    gap_emitted = _value(k.D_GAP_EMITTED, "When that gap start was confirmed (s).")
+    in_gap = _flag(k.D_IN_GAP, "Between two words (a gap was confirmed, not yet ended).")
+
+    @property
+    def words(self) -> int:
+        """Words confirmed so far."""
+        return int(self._s[k.D_WORDS])
+
+    @property
+    def recent_gaps(self) -> list[float]:
+        """The last pauses (s, oldest first) the expected gap is computed from."""
+        s = self._s
+        head, n = int(s[k.D_RG_HEAD]), int(s[k.D_RG_COUNT])
+        return [float(s[k.D_RECENT + (head + i) % k.RECENT_GAPS]) for i in range(n)]
+
+    def frame_values(self) -> list[float]:
+        """The frame's gap fields, ``voice`` to ``word_duration`` (FeatureFrame order)."""
+        return self._s[:k.N_OUT].tolist()
 
     def update(self, time: float, row: np.ndarray, voicing: float, onset_db: float) -> None:
         """One block ending at ``time`` (s): ``row`` is its tap row (float64 array in
-        :data:`~installation.analysis.taps.TAPS` order)."""
-        p = self.voice.step(row, time - self.lag_s, voicing, onset_db)
-        self.advance(time, p, whole_snr_db(self.voice.x))
+        :data:`~installation.analysis.taps.TAPS` order). One compiled call."""
+        k.detect_one(*self._live, row, time, voicing, onset_db)
 
     def advance(self, time: float, p: float, snr_db: float = 50.0) -> None:
         """The decision half of :meth:`update`, from this block's voice likelihood ``p``
         and whole-band level over its floor ``snr_db`` (as :meth:`likelihoods` computes
         them for a whole file)."""
-        if snr_db > self._run_snr:
-            self._run_snr = snr_db
-        if snr_db > self._word_snr:
-            self._word_snr = snr_db
-        if p < self.foot_threshold:
-            self._foot = math.nan
-        elif self._foot != self._foot:  # nan: the raw likelihood climbs through the foot
-            self._foot = time - self.lag_s - self.block_s
-        if p >= self.fall_threshold:
-            self._fall = math.nan
-        elif self._fall != self._fall:
-            self._fall = time - self.lag_s - self.block_s
-        self.likelihood = p
-        self._p += self._smooth_a * (p - self._p)
-        self.gap_depth = 1.0 - self._p
-        self._step(time, time - self.lag_s, self._p)
+        k.decide_one(self._prm, self._s, time, p, snr_db)
+
+    def run(self, times: np.ndarray, rows: np.ndarray, voicing: np.ndarray,
+            onset_db: np.ndarray) -> np.ndarray:
+        """Many blocks at once (offline analysis), exactly as :meth:`update` block by
+        block: ``times`` are the block ends (s, ``(n,)``), ``rows`` their tap rows
+        ``(n, len(TAPS))``. Returns each block's :meth:`frame_values` ``(n, N_OUT)``."""
+        rows = np.ascontiguousarray(rows, dtype=np.float64)
+        out = np.zeros((len(rows), k.N_OUT))
+        k.detect_many(*self._live, rows, np.ascontiguousarray(times, dtype=np.float64),
+                      np.ascontiguousarray(voicing, dtype=np.float64),
+                      np.ascontiguousarray(onset_db, dtype=np.float64), out)
+        return out
 
     def likelihoods(self, times: np.ndarray, rows: np.ndarray, voicing: np.ndarray,
                     onset_db: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Voice likelihood and whole-band level over its floor (dB) of many blocks at
-        once (offline analysis): ``times`` are the block ends (s, ``(n,)``), ``rows`` their
-        tap rows ``(n, len(TAPS))``. Advances the voice model exactly as :meth:`update`
-        would; feed each block's pair to :meth:`advance`."""
+        once, without the decisions (to study the model): advances the voice model as
+        :meth:`update` would; feed each block's pair to :meth:`advance`."""
         times = np.asarray(times, dtype=np.float64)
         p, x = self.voice.run(rows, times - self.lag_s, voicing, onset_db, features=True)
         return p, whole_snr_db(x)
 
-    def _step(self, time: float, t_sig: float, p: float) -> None:
-        self.word_started = self.word_ended = self.gap_started = self.gap_ended = False
-        voiced = p >= (self.off_threshold if self._voiced else self.on_threshold)
-        if voiced and not self._voiced and not (
-                # A dip shorter than gap_confirm_s does not break a word still being
-                # confirmed, just as it does not end one.
-                not self.speaking and self._run_start > self.word_end
-                and t_sig - self.block_s - self._quiet_start < self.gap_confirm_s):
-            self._run_start = t_sig - self.block_s
-            self._run_snr = 0.0
-            foot = self._foot
-            self._onset = foot if self._run_start - self.foot_max_s <= foot else self._run_start
-        if self._voiced and not voiced:
-            self._quiet_start = t_sig - self.block_s
-            if self._quiet_start - self.foot_max_s <= self._fall < self._quiet_start:
-                self._quiet_start = self._fall
-        self._voiced = voiced
-        if voiced:
-            if not self.speaking and t_sig - self._run_start >= self.word_min_s:
-                start = self._onset
-                if self.rise_db_s > 0.0 and self._run_snr < self.mask_db:
-                    start -= (self.mask_db - self._run_snr) / self.rise_db_s
-                if self.words:
-                    start = max(start, self.word_end)
-                if self.in_gap:
-                    self._end_gap(start)
-                self.speaking = True
-                self._word_snr = self._run_snr
-                self.word_started = True
-                self.word_start = start
-                self.words += 1
-                self._word_times.append(start)
-        elif self.speaking and t_sig - self._quiet_start >= self.gap_confirm_s:
-            self.speaking = False
-            self.word_ended = True
-            end = self._quiet_start
-            if self.decay_db_s > 0.0 and self._word_snr < self.tail_mask_db:
-                end = min(end + (self.tail_mask_db - self._word_snr) / self.decay_db_s,
-                          t_sig - self.block_s)
-            self.word_end = max(end, self.word_start)
-            self.word_duration = self.word_end - self.word_start
-            if self.words > 0:
-                self.in_gap = True
-                self.gap_started = True
-                self.gap_start = self.word_end
-                self.gap_emitted = time
-                self.expected_gap = self._predict_gap()
-        self.gap_elapsed = 0.0 if self.speaking else max(0.0, t_sig - self.word_end)
-        while self._word_times and t_sig - self._word_times[0] > self.rate_window_s:
-            self._word_times.popleft()
-        span = min(self.rate_window_s, max(t_sig, 1.0))
-        self.rate_wpm = 60.0 * len(self._word_times) / span
-
-    def _end_gap(self, end: float) -> None:
-        self.in_gap = False
-        self.gap_ended = True
-        self.gap_duration = end - self.gap_start
-        if self.gap_duration >= self.gap_min_s:
-            self._recent_gaps.append(self.gap_duration)
-            if len(self._recent_gaps) > 8:
-                self._recent_gaps.popleft()
-
-    def _predict_gap(self) -> float:
-        """The speaker's typical pause, in the log domain: the mean of the last 8 pauses'
-        logs, shrunk toward a prior pause of ``PRIOR_GAP_S`` that counts as
-        ``PRIOR_WEIGHT`` pauses (few pauses say little; many say more)."""
-        logs = [math.log(g) for g in self._recent_gaps]
-        total = PRIOR_WEIGHT * math.log(PRIOR_GAP_S) + sum(logs)
-        return math.exp(total / (PRIOR_WEIGHT + len(logs)))
+    def predict_gap(self) -> float:
+        """The expected pause now: the log-mean of the last 8 pauses, shrunk toward
+        ``PRIOR_GAP_S``, which counts as ``PRIOR_WEIGHT`` pauses (few pauses say little;
+        many say more). What a confirmed gap start carries as ``expected_gap``."""
+        return k.predict_gap_one(self._prm, self._s)
 
 
 def gaps_from_frames(frames, min_gap_s: float = 0.1) -> list[dict[str, float]]:

@@ -17,6 +17,23 @@ def gap_window_samples(sample_rate: float) -> int:
     return max(32, int(round(GAP_WINDOW_S * sample_rate)))
 
 
+# From this engine rate up the gap bands run decimated (the "hi" voice model), below it at
+# the engine rate ("lo"); decimated, they run at no less than BAND_MIN_RATE.
+DECIMATE_FROM = 32000
+BAND_MIN_RATE = 16000
+
+
+def gap_band_decimation(sample_rate: float) -> int:
+    """By how much the graph decimates the gap bands at ``sample_rate`` (1 below 32 kHz;
+    else the largest power of two that keeps them at 11.025 kHz or more: 4 at 44.1 and
+    48 kHz, 2 at 32 kHz). A 5.5 kHz Nyquist still holds the top band's 4-5.5 kHz."""
+    factor = 1
+    if sample_rate >= DECIMATE_FROM:
+        while sample_rate / (factor * 2) >= BAND_MIN_RATE:
+            factor *= 2
+    return factor
+
+
 def read_lag_s(block_size: int, sample_rate: float) -> float:
     """How far a tap row lags its block's end (s): pyo's ``get()`` returns the *first*
     sample of the last computed buffer, so a row describes the signal up to the start of

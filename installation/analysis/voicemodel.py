@@ -1,8 +1,9 @@
 """The gap detector's voice likelihood: level-free cues per block and a small network.
 
-One compiled kernel (numba, cached on disk) serves the live engine (one block per call,
-about 2 µs) and offline analysis (a whole file per call): the same code, so the two
-cannot drift apart. Per block it computes the cues of :data:`BASE_FEATURES` from the
+This module owns the model's weights and state; its arithmetic is compiled in
+:mod:`~installation.analysis.gapkernel` (numba, cached on disk), which serves the live
+engine (one block per call) and offline analysis (a whole file per call) with the same
+code. Per block it computes the cues of :data:`BASE_FEATURES` from the
 graph's short band levels, the voicing and the onset strength:
 
 - each band's level over its own floor (the quietest ``segment`` of the last ``window``
@@ -32,24 +33,20 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
-from numba import njit
 
-from installation.analysis.taps import TAP_INDEX
+from installation.analysis.gapkernel import (BAND_FIELDS, BAND_TAPS, BANDS, N_BANDS, N_CONSTS,
+                                             S_EMA, voice_many, voice_one)
+from installation.analysis.taps import DECIMATE_FROM, TAP_INDEX
 
-# Bands, in the order of the features: whole (~10 ms window), < 250 Hz, then octaves
-# 250-500, 500-1k, 1-2k, 2-4k, and > 4 kHz; and where each sits in a tap row.
-BANDS = ("fast", "low", "b250", "b500", "b1k", "b2k", "air")
-N_BANDS = len(BANDS)
-BAND_TAPS = np.array([TAP_INDEX[f"{b}_ms"] for b in BANDS], dtype=np.int64)
 BASE_FEATURES: tuple[str, ...] = (
     *(f"snr_{b}" for b in BANDS), *(f"shape_{b}" for b in BANDS[1:]),
     *(f"flux_{b}" for b in BANDS), "voicing", "onset", "music_voicing",
     *(f"drop_{b}" for b in BANDS))
 N_FEATURES = len(BASE_FEATURES)
-# Two models: the graph measures the bands at half rate from 32 kHz up ("hi": trained at
+# Two models: the graph measures the bands decimated from 32 kHz up ("hi": trained at
 # 48 and 44.1 kHz) and at the engine rate below ("lo": trained at 22.05, 16 and 8 kHz).
 MODEL_DIR = Path(__file__).parent
-HI_RATE = 32000
+HI_RATE = DECIMATE_FROM
 # Time constants (s) of the averages that give the network its past context, and of the
 # room's voicing average. Per block: alpha = 1 - exp(-block_s / tau), so the model sees the
 # same time spans at every rate and block size.
@@ -57,20 +54,6 @@ CONTEXT_TAUS_S = (0.0506, 0.175)
 MUSIC_TAU_S = 0.264
 PEAK_RELEASE_DB_S = 60.0
 FLOOR_SEGMENT_S = 0.1
-UNTRACKED_FLOOR_DB = -100.0  # what a band's floor reads before its first segment closes
-
-# consts[] layout (see VoiceModel.__init__)
-_C_B2, _C_A1, _C_A2, _C_MUSIC, _C_ABS, _C_WINDOW, _C_SEGMENT, _C_FIXED, _C_RELEASE = range(9)
-# state[] layout: per band (power, blocks, start, value, head, count), then the previous
-# block's band dB, a 'has previous' flag, the music voicing average, each band's peak
-# follower (dB), then the two context averages of the hidden layer's input (2 x hidden),
-# then scratch for the three projections (3 x hidden).
-_F = 6
-_S_PREV = N_BANDS * _F
-_S_HAS_PREV = _S_PREV + N_BANDS
-_S_MUSIC = _S_HAS_PREV + 1
-_S_PEAK = _S_MUSIC + 1
-_S_EMA = _S_PEAK + N_BANDS  # then 2 x hidden averages, then 3 x hidden scratch
 
 
 def whole_snr_db(x: np.ndarray) -> np.ndarray | float:
@@ -133,123 +116,6 @@ def with_context(x: np.ndarray, block_s: float) -> np.ndarray:
     return np.hstack(parts)
 
 
-@njit(cache=True, nogil=True)
-def _db(ms: float) -> float:
-    return 10.0 * math.log10(ms) if ms > 1e-12 else -120.0
-
-
-@njit(cache=True, nogil=True)
-def _block(state, ring, w, b1, w2, consts, row, t_sig, voicing, onset_db, x) -> float:
-    """One block: fill ``x`` (the base features), advance the state, return the voice
-    likelihood."""
-    n_bands = BAND_TAPS.shape[0]
-    window = consts[_C_WINDOW]
-    segment = consts[_C_SEGMENT]
-    fixed = consts[_C_FIXED]
-    cap = ring.shape[1]
-    whole = 0.0
-    for b in range(n_bands):
-        ms = row[BAND_TAPS[b]]
-        d = _db(ms)
-        o = b * _F
-        if b == 0 and fixed == fixed:  # a floor set by the show, not tracked
-            f = fixed
-        else:
-            f = state[o + 3]
-            # the floor: the quietest segment (mean power) of the last `window` s
-            state[o] += ms
-            state[o + 1] += 1.0
-            if t_sig - state[o + 2] >= segment:
-                head = int(state[o + 4])
-                count = int(state[o + 5])
-                if count == cap:  # cannot happen with the ring VoiceModel sizes; stay sane
-                    head = (head + 1) % cap
-                    count -= 1
-                slot = (head + count) % cap
-                ring[b, slot, 0] = t_sig
-                ring[b, slot, 1] = _db(state[o] / state[o + 1])
-                count += 1
-                state[o + 2] = t_sig
-                state[o] = 0.0
-                state[o + 1] = 0.0
-                while t_sig - ring[b, head, 0] > window:
-                    head = (head + 1) % cap
-                    count -= 1
-                lowest = np.inf
-                for k in range(count):
-                    v = ring[b, (head + k) % cap, 1]
-                    if v < lowest:
-                        lowest = v
-                state[o + 3] = lowest
-                state[o + 4] = head
-                state[o + 5] = count
-            if f == np.inf:
-                f = UNTRACKED_FLOOR_DB
-        snr = d - f
-        x[b] = (0.0 if snr < 0.0 else 50.0 if snr > 50.0 else snr) * 0.1
-        if b == 0:
-            whole = d
-        else:
-            s = (d - whole) * 0.1
-            x[n_bands + b - 1] = -4.0 if s < -4.0 else 0.0 if s > 0.0 else s
-        started = state[_S_HAS_PREV] > 0.0
-        q = state[_S_PREV + b] if started else d
-        flux = abs(d - q) * 0.1
-        x[2 * n_bands - 1 + b] = 2.0 if flux > 2.0 else flux
-        state[_S_PREV + b] = d
-        peak = state[_S_PEAK + b] - consts[_C_RELEASE] if started else d
-        if d > peak:
-            peak = d
-        state[_S_PEAK + b] = peak
-        drop = (d - peak) * 0.1
-        x[3 * n_bands + 2 + b] = -3.0 if drop < -3.0 else drop
-    state[_S_HAS_PREV] = 1.0
-    music = state[_S_MUSIC] + consts[_C_MUSIC] * (voicing - state[_S_MUSIC])
-    state[_S_MUSIC] = music
-    base = 3 * n_bands - 1
-    x[base] = voicing
-    x[base + 1] = (30.0 if onset_db > 30.0 else onset_db) * 0.1
-    x[base + 2] = music - voicing
-    # the network: the three projections (now, and what feeds the two context averages)
-    # as one pass over the weight rows, contiguous for the compiler to vectorise
-    h = b1.shape[0]
-    acc = state[_S_EMA + 2 * h:_S_EMA + 5 * h]
-    acc[:] = 0.0
-    for i in range(w.shape[0]):
-        xi = x[i]
-        if xi != 0.0:
-            for k in range(3 * h):
-                acc[k] += xi * w[i, k]
-    z = consts[_C_B2]
-    a1 = consts[_C_A1]
-    a2 = consts[_C_A2]
-    for j in range(h):
-        e1 = state[_S_EMA + j] + a1 * (acc[h + j] - state[_S_EMA + j])
-        e2 = state[_S_EMA + h + j] + a2 * (acc[2 * h + j] - state[_S_EMA + h + j])
-        state[_S_EMA + j] = e1
-        state[_S_EMA + h + j] = e2
-        z += math.tanh(b1[j] + acc[j] + e1 + e2) * w2[j]
-    if z <= -40.0 or whole < consts[_C_ABS]:
-        return 0.0
-    return 1.0 / (1.0 + math.exp(-z))
-
-
-@njit(cache=True, nogil=True)
-def _one(state, ring, w, b1, w2, consts, row, t_sig, voicing, onset_db, x) -> float:
-    return _block(state, ring, w, b1, w2, consts, row, t_sig, voicing, onset_db, x)
-
-
-@njit(cache=True, nogil=True)
-def _many(state, ring, w, b1, w2, consts, rows, t_sig, voicing, onset_db, out_p, out_x):
-    keep = out_x.shape[0] == rows.shape[0]
-    x = np.empty(out_x.shape[1])
-    for i in range(rows.shape[0]):
-        out_p[i] = _block(state, ring, w, b1, w2, consts, rows[i], t_sig[i], voicing[i],
-                          onset_db[i], x)
-        if keep:
-            out_x[i] = x
-
-
 class VoiceModel:
     """The voice likelihood of one stream, block by block (:meth:`step`) or many blocks
     at once (:meth:`run`); both advance the same state.
@@ -278,22 +144,23 @@ class VoiceModel:
                                 alpha(block_s, CONTEXT_TAUS_S[1]), alpha(block_s, MUSIC_TAU_S),
                                 abs_floor_db, floor_window_s, FLOOR_SEGMENT_S, fixed,
                                 PEAK_RELEASE_DB_S * block_s])
-        self.state = np.zeros(_S_EMA + 5 * hidden)
+        assert len(self.consts) == N_CONSTS  # the order of gapkernel's C_* indices
+        self.state = np.zeros(S_EMA + 5 * hidden)
         for b in range(N_BANDS):
-            self.state[b * _F + 3] = math.inf
+            self.state[b * BAND_FIELDS + 3] = math.inf
         # Segments close at least FLOOR_SEGMENT_S apart: this many are ever alive at once.
         self.ring = np.zeros((N_BANDS, int(floor_window_s / FLOOR_SEGMENT_S) + 3, 2))
         self.x = np.zeros(N_FEATURES)  # the last block's features
         # Compile (or load from numba's disk cache) now, on a scratch copy of the state,
         # rather than on the first block of a live stream.
-        _one(self.state.copy(), self.ring.copy(), self.w, self.b1, self.w2, self.consts,
-             np.zeros(len(TAP_INDEX)), 0.0, 0.0, 0.0, np.zeros(N_FEATURES))
+        voice_one(self.state.copy(), self.ring.copy(), self.w, self.b1, self.w2,
+                  self.consts, np.zeros(len(TAP_INDEX)), 0.0, 0.0, 0.0, np.zeros(N_FEATURES))
 
     def step(self, row: np.ndarray, t_sig: float, voicing: float, onset_db: float) -> float:
         """The likelihood of one block: ``row`` is its tap row (float64, ``len(TAPS)``),
         ``t_sig`` the signal time its taps describe (s)."""
-        return _one(self.state, self.ring, self.w, self.b1, self.w2, self.consts, row,
-                    t_sig, voicing, onset_db, self.x)
+        return voice_one(self.state, self.ring, self.w, self.b1, self.w2, self.consts, row,
+                         t_sig, voicing, onset_db, self.x)
 
     def run(self, rows: np.ndarray, t_sig: np.ndarray, voicing: np.ndarray,
             onset_db: np.ndarray, *, features: bool = False):
@@ -303,10 +170,10 @@ class VoiceModel:
         n = len(rows)
         p = np.zeros(n)
         x = np.zeros((n if features else 0, N_FEATURES))
-        _many(self.state, self.ring, self.w, self.b1, self.w2, self.consts, rows,
-              np.ascontiguousarray(t_sig, dtype=np.float64),
-              np.ascontiguousarray(voicing, dtype=np.float64),
-              np.ascontiguousarray(onset_db, dtype=np.float64), p, x)
+        voice_many(self.state, self.ring, self.w, self.b1, self.w2, self.consts, rows,
+                   np.ascontiguousarray(t_sig, dtype=np.float64),
+                   np.ascontiguousarray(voicing, dtype=np.float64),
+                   np.ascontiguousarray(onset_db, dtype=np.float64), p, x)
         if n and features:
             self.x[:] = x[-1]
         return (p, x) if features else p

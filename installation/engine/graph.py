@@ -13,7 +13,8 @@ import math
 import numpy as np
 import pyo
 
-from installation.analysis.taps import TAPS, gap_window_samples
+from installation.analysis.taps import (BAND_MIN_RATE, TAPS, gap_band_decimation,
+                                        gap_window_samples)
 from installation.config import AnalysisConfig
 
 LEVEL_WINDOW_S = 0.0213  # 1024 samples at 48 kHz
@@ -85,10 +86,11 @@ class AnalysisGraph:
         # two blocks. Voice puts its formants (1-4 kHz) and sibilants (> 4 kHz) where soft
         # guitar and piano have little energy; 250 Hz-1 kHz is where both live.
         nf = gap_window_samples(sample_rate)
-        # The bands (and the whole signal's short level) run at half the rate from 32 kHz
-        # up (a 16 kHz Nyquist is plenty for them, and it halves their cost). No anti-alias filter: what little sits above
-        # the new Nyquist folds into the air band, the same way in training and in a show.
-        half = 2 if sample_rate >= 32000 else 1
+        # From 32 kHz up the bands (and the whole signal's short level) run decimated to
+        # 11-16 kHz (see gap_band_decimation): a quarter of the cost at 44.1 and 48 kHz.
+        # No anti-alias filter: what sits above the new Nyquist folds into the bands, the
+        # same way in training and in a show.
+        half = gap_band_decimation(sample_rate)
         first_gap_object = len(self._objects)
         if half > 1:
             server.beginResamplingBlock(-half)
@@ -105,9 +107,9 @@ class AnalysisGraph:
             return short_ms(keep(pyo.ButBP(xb, freq=f0, q=f0 / lo)))
 
         bands = [short_ms(xb), octave(250), octave(500), octave(1000), octave(2000)]
-        if sample_rate / half >= 12000:
+        if sample_rate / half >= BAND_MIN_RATE:
             bands.append(short_ms(keep(pyo.ButHP(xb, freq=4000))))
-        else:  # no band above 4 kHz below a 12 kHz rate (ButHP would sit at Nyquist)
+        else:  # no band above 4 kHz at lower rates (ButHP would sit near Nyquist)
             bands.append(keep(pyo.Sig(0.0)))
         if half > 1:
             server.endResamplingBlock()

@@ -1,0 +1,365 @@
+"""The gap detector's compiled kernel: the voice likelihood and the word/gap decisions.
+
+Everything the detector computes per block runs here, in one numba call per block live
+(about 2 µs) or one per file offline, so the live and offline paths are the same code.
+:mod:`~installation.analysis.voicemodel` owns the likelihood's weights and state,
+:mod:`~installation.analysis.gaps` the decisions' settings and the readable state; this
+module holds only their arithmetic and the layout of their arrays. It is one module on
+purpose: numba's disk cache checks only the file of the function it compiled, so a kernel
+that called into another module's compiled code could load a stale copy of it.
+
+The likelihood (:func:`voice_block`) reads the short band levels of a tap row, the
+voicing and the onset strength, computes the cues of ``BASE_FEATURES`` (see voicemodel)
+and runs the network. The decisions (:func:`decide`) smooth the likelihood, run the
+hysteresis state machine and back-date boundaries (see :class:`~installation.analysis.gaps.GapDetector`).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from installation.analysis.taps import TAP_INDEX
+
+# Bands, in the order of the features: whole (~10 ms window), < 250 Hz, then octaves
+# 250-500, 500-1k, 1-2k, 2-4k, and > 4 kHz; and where each sits in a tap row.
+BANDS = ("fast", "low", "b250", "b500", "b1k", "b2k", "air")
+N_BANDS = len(BANDS)
+BAND_TAPS = np.array([TAP_INDEX[f"{b}_ms"] for b in BANDS], dtype=np.int64)
+UNTRACKED_FLOOR_DB = -100.0  # what a band's floor reads before its first segment closes
+
+# --- the likelihood's arrays ---
+# consts[]
+C_B2, C_A1, C_A2, C_MUSIC, C_ABS, C_WINDOW, C_SEGMENT, C_FIXED, C_RELEASE = range(9)
+N_CONSTS = 9
+# state[]: per band (power, blocks, start, value, head, count), then the previous block's
+# band dB, a 'has previous' flag, the music voicing average, each band's peak follower
+# (dB), then the two context averages of the hidden layer's input (2 x hidden), then
+# scratch for the three projections (3 x hidden).
+BAND_FIELDS = _F = 6
+S_PREV = N_BANDS * _F
+S_HAS_PREV = S_PREV + N_BANDS
+S_MUSIC = S_HAS_PREV + 1
+S_PEAK = S_MUSIC + 1
+S_EMA = S_PEAK + N_BANDS
+
+# --- the decisions' arrays ---
+# params[] (seconds, likelihoods, dB)
+(P_BLOCK, P_LAG, P_ON, P_OFF, P_SMOOTH, P_WORD_MIN, P_CONFIRM, P_GAP_MIN, P_RATE_WINDOW,
+ P_FOOT, P_FOOT_MAX, P_FALL, P_MASK_DB, P_RISE_DB_S, P_TAIL_MASK_DB, P_DECAY_DB_S,
+ P_PRIOR_GAP, P_PRIOR_WEIGHT) = range(18)
+N_PARAMS = 18
+# state[]: first what a feature frame carries, in its order (voice ... word_duration)
+OUT = ("speaking", "gap_elapsed", "word_started", "word_ended", "gap_started",
+       "gap_ended", "gap_start_or_0", "gap_emitted_or_0", "gap_duration", "gap_depth",
+       "expected_gap", "rate_wpm", "word_duration")
+N_OUT = len(OUT)
+(D_SPEAKING, D_GAP_ELAPSED, D_WORD_STARTED, D_WORD_ENDED, D_GAP_STARTED, D_GAP_ENDED,
+ D_GAP_START_OUT, D_GAP_EMITTED_OUT, D_GAP_DURATION, D_GAP_DEPTH, D_EXPECTED_GAP,
+ D_RATE_WPM, D_WORD_DURATION) = range(N_OUT)
+# then the rest of the state
+(D_LIKELIHOOD, D_WORD_START, D_WORD_END, D_GAP_START, D_GAP_EMITTED, D_IN_GAP, D_WORDS,
+ D_P, D_VOICED, D_RUN_START, D_ONSET, D_FOOT, D_FALL, D_RUN_SNR, D_WORD_SNR,
+ D_QUIET_START, D_RG_HEAD, D_RG_COUNT, D_WT_HEAD, D_WT_COUNT) = range(N_OUT, N_OUT + 20)
+D_RECENT = N_OUT + 20  # the last RECENT_GAPS pauses (s), a ring
+RECENT_GAPS = 8
+D_WORD_TIMES = D_RECENT + RECENT_GAPS  # word start times in the rate window, a ring
+
+
+def decision_state(word_ring: int) -> np.ndarray:
+    """A fresh decision state with room for ``word_ring`` word times."""
+    s = np.zeros(D_WORD_TIMES + word_ring)
+    for i in (D_WORD_START, D_GAP_START, D_GAP_EMITTED, D_RUN_START, D_ONSET, D_FOOT,
+              D_FALL):
+        s[i] = math.nan
+    s[D_GAP_DEPTH] = 1.0
+    return s
+
+
+@njit(cache=True, nogil=True)
+def _db(ms: float) -> float:
+    return 10.0 * math.log10(ms) if ms > 1e-12 else -120.0
+
+
+@njit(cache=True, nogil=True)
+def voice_block(state, ring, w, b1, w2, consts, row, t_sig, voicing, onset_db, x) -> float:
+    """One block's voice likelihood: fill ``x`` (the base features), advance the state."""
+    n_bands = BAND_TAPS.shape[0]
+    window = consts[C_WINDOW]
+    segment = consts[C_SEGMENT]
+    fixed = consts[C_FIXED]
+    cap = ring.shape[1]
+    whole = 0.0
+    for b in range(n_bands):
+        ms = row[BAND_TAPS[b]]
+        d = _db(ms)
+        o = b * _F
+        if b == 0 and fixed == fixed:  # a floor set by the show, not tracked
+            f = fixed
+        else:
+            f = state[o + 3]
+            # the floor: the quietest segment (mean power) of the last `window` s
+            state[o] += ms
+            state[o + 1] += 1.0
+            if t_sig - state[o + 2] >= segment:
+                head = int(state[o + 4])
+                count = int(state[o + 5])
+                if count == cap:  # cannot happen with the ring VoiceModel sizes; stay sane
+                    head = (head + 1) % cap
+                    count -= 1
+                slot = (head + count) % cap
+                ring[b, slot, 0] = t_sig
+                ring[b, slot, 1] = _db(state[o] / state[o + 1])
+                count += 1
+                state[o + 2] = t_sig
+                state[o] = 0.0
+                state[o + 1] = 0.0
+                while t_sig - ring[b, head, 0] > window:
+                    head = (head + 1) % cap
+                    count -= 1
+                lowest = np.inf
+                for k in range(count):
+                    v = ring[b, (head + k) % cap, 1]
+                    if v < lowest:
+                        lowest = v
+                state[o + 3] = lowest
+                state[o + 4] = head
+                state[o + 5] = count
+            if f == np.inf:
+                f = UNTRACKED_FLOOR_DB
+        snr = d - f
+        x[b] = (0.0 if snr < 0.0 else 50.0 if snr > 50.0 else snr) * 0.1
+        if b == 0:
+            whole = d
+        else:
+            s = (d - whole) * 0.1
+            x[n_bands + b - 1] = -4.0 if s < -4.0 else 0.0 if s > 0.0 else s
+        started = state[S_HAS_PREV] > 0.0
+        q = state[S_PREV + b] if started else d
+        flux = abs(d - q) * 0.1
+        x[2 * n_bands - 1 + b] = 2.0 if flux > 2.0 else flux
+        state[S_PREV + b] = d
+        peak = state[S_PEAK + b] - consts[C_RELEASE] if started else d
+        if d > peak:
+            peak = d
+        state[S_PEAK + b] = peak
+        drop = (d - peak) * 0.1
+        x[3 * n_bands + 2 + b] = -3.0 if drop < -3.0 else drop
+    state[S_HAS_PREV] = 1.0
+    # A NaN from upstream (pyo has sent one in a tap) must not stay in the averages.
+    if voicing != voicing:
+        voicing = 0.0
+    if onset_db != onset_db:
+        onset_db = 0.0
+    music = state[S_MUSIC] + consts[C_MUSIC] * (voicing - state[S_MUSIC])
+    state[S_MUSIC] = music
+    base = 3 * n_bands - 1
+    x[base] = voicing
+    x[base + 1] = (30.0 if onset_db > 30.0 else onset_db) * 0.1
+    x[base + 2] = music - voicing
+    # the network: the three projections (now, and what feeds the two context averages)
+    # as one pass over the weight rows, contiguous for the compiler to vectorise
+    h = b1.shape[0]
+    acc = state[S_EMA + 2 * h:S_EMA + 5 * h]
+    acc[:] = 0.0
+    for i in range(w.shape[0]):
+        xi = x[i]
+        if xi != 0.0:
+            for k in range(3 * h):
+                acc[k] += xi * w[i, k]
+    z = consts[C_B2]
+    a1 = consts[C_A1]
+    a2 = consts[C_A2]
+    for j in range(h):
+        e1 = state[S_EMA + j] + a1 * (acc[h + j] - state[S_EMA + j])
+        e2 = state[S_EMA + h + j] + a2 * (acc[2 * h + j] - state[S_EMA + h + j])
+        state[S_EMA + j] = e1
+        state[S_EMA + h + j] = e2
+        # tanh(u) as 1 - 2 / (e^2u + 1): the same to 1e-16, and half the cost of math.tanh
+        z += (1.0 - 2.0 / (math.exp(2.0 * (b1[j] + acc[j] + e1 + e2)) + 1.0)) * w2[j]
+    if z <= -40.0 or whole < consts[C_ABS]:
+        return 0.0
+    return 1.0 / (1.0 + math.exp(-z))
+
+
+@njit(cache=True, nogil=True)
+def voice_one(state, ring, w, b1, w2, consts, row, t_sig, voicing, onset_db, x) -> float:
+    return voice_block(state, ring, w, b1, w2, consts, row, t_sig, voicing, onset_db, x)
+
+
+@njit(cache=True, nogil=True)
+def voice_many(state, ring, w, b1, w2, consts, rows, t_sig, voicing, onset_db, out_p,
+               out_x):
+    keep = out_x.shape[0] == rows.shape[0]
+    x = np.empty(out_x.shape[1])
+    for i in range(rows.shape[0]):
+        out_p[i] = voice_block(state, ring, w, b1, w2, consts, rows[i], t_sig[i],
+                               voicing[i], onset_db[i], x)
+        if keep:
+            out_x[i] = x
+
+
+@njit(cache=True, nogil=True)
+def _predict_gap(prm, s) -> float:
+    """The expected pause: the log-mean of the recent pauses, shrunk toward the prior."""
+    n = int(s[D_RG_COUNT])
+    total = prm[P_PRIOR_WEIGHT] * math.log(prm[P_PRIOR_GAP])
+    for k in range(n):
+        total += math.log(s[D_RECENT + (int(s[D_RG_HEAD]) + k) % RECENT_GAPS])
+    return math.exp(total / (prm[P_PRIOR_WEIGHT] + n))
+
+
+@njit(cache=True, nogil=True)
+def _end_gap(prm, s, end: float) -> None:
+    s[D_IN_GAP] = 0.0
+    s[D_GAP_ENDED] = 1.0
+    duration = end - s[D_GAP_START]
+    s[D_GAP_DURATION] = duration
+    if duration >= prm[P_GAP_MIN]:
+        head = int(s[D_RG_HEAD])
+        n = int(s[D_RG_COUNT])
+        if n == RECENT_GAPS:  # forget the oldest
+            head = (head + 1) % RECENT_GAPS
+            n -= 1
+        s[D_RECENT + (head + n) % RECENT_GAPS] = duration
+        s[D_RG_HEAD] = head
+        s[D_RG_COUNT] = n + 1
+
+
+@njit(cache=True, nogil=True)
+def decide(prm, s, time: float, p: float, snr_db: float) -> None:
+    """One block's decisions from its voice likelihood ``p`` and whole-band level over
+    its floor ``snr_db``, for the block ending at ``time`` (s)."""
+    block = prm[P_BLOCK]
+    t_sig = time - prm[P_LAG]
+    if p != p:  # never let a NaN into the smoothed likelihood: it would stay there
+        p = 0.0
+    if snr_db > s[D_RUN_SNR]:
+        s[D_RUN_SNR] = snr_db
+    if snr_db > s[D_WORD_SNR]:
+        s[D_WORD_SNR] = snr_db
+    if p < prm[P_FOOT]:
+        s[D_FOOT] = math.nan
+    elif s[D_FOOT] != s[D_FOOT]:  # nan: the raw likelihood climbs through the foot
+        s[D_FOOT] = t_sig - block
+    if p >= prm[P_FALL]:
+        s[D_FALL] = math.nan
+    elif s[D_FALL] != s[D_FALL]:
+        s[D_FALL] = t_sig - block
+    s[D_LIKELIHOOD] = p
+    smooth = s[D_P] + prm[P_SMOOTH] * (p - s[D_P])
+    s[D_P] = smooth
+    s[D_GAP_DEPTH] = 1.0 - smooth
+    s[D_WORD_STARTED] = 0.0
+    s[D_WORD_ENDED] = 0.0
+    s[D_GAP_STARTED] = 0.0
+    s[D_GAP_ENDED] = 0.0
+    was_voiced = s[D_VOICED] > 0.0
+    speaking = s[D_SPEAKING] > 0.0
+    voiced = smooth >= (prm[P_OFF] if was_voiced else prm[P_ON])
+    if voiced and not was_voiced and not (
+            # A dip shorter than the confirmation time does not break a word still being
+            # confirmed, just as it does not end one.
+            not speaking and s[D_RUN_START] > s[D_WORD_END]
+            and t_sig - block - s[D_QUIET_START] < prm[P_CONFIRM]):
+        run_start = t_sig - block
+        s[D_RUN_START] = run_start
+        s[D_RUN_SNR] = 0.0
+        foot = s[D_FOOT]
+        s[D_ONSET] = foot if run_start - prm[P_FOOT_MAX] <= foot else run_start
+    if was_voiced and not voiced:
+        quiet = t_sig - block
+        fall = s[D_FALL]
+        if quiet - prm[P_FOOT_MAX] <= fall < quiet:
+            quiet = fall
+        s[D_QUIET_START] = quiet
+    s[D_VOICED] = 1.0 if voiced else 0.0
+    if voiced:
+        if not speaking and t_sig - s[D_RUN_START] >= prm[P_WORD_MIN]:
+            start = s[D_ONSET]
+            if prm[P_RISE_DB_S] > 0.0 and s[D_RUN_SNR] < prm[P_MASK_DB]:
+                start -= (prm[P_MASK_DB] - s[D_RUN_SNR]) / prm[P_RISE_DB_S]
+            if s[D_WORDS] > 0.0 and s[D_WORD_END] > start:
+                start = s[D_WORD_END]
+            if s[D_IN_GAP] > 0.0:
+                _end_gap(prm, s, start)
+            speaking = True
+            s[D_WORD_SNR] = s[D_RUN_SNR]
+            s[D_WORD_STARTED] = 1.0
+            s[D_WORD_START] = start
+            s[D_WORDS] += 1.0
+            cap = s.shape[0] - D_WORD_TIMES
+            head = int(s[D_WT_HEAD])
+            n = int(s[D_WT_COUNT])
+            if n == cap:  # more words than the ring holds: forget the oldest
+                head = (head + 1) % cap
+                n -= 1
+            s[D_WORD_TIMES + (head + n) % cap] = start
+            s[D_WT_HEAD] = head
+            s[D_WT_COUNT] = n + 1
+    elif speaking and t_sig - s[D_QUIET_START] >= prm[P_CONFIRM]:
+        speaking = False
+        s[D_WORD_ENDED] = 1.0
+        end = s[D_QUIET_START]
+        if prm[P_DECAY_DB_S] > 0.0 and s[D_WORD_SNR] < prm[P_TAIL_MASK_DB]:
+            end = min(end + (prm[P_TAIL_MASK_DB] - s[D_WORD_SNR]) / prm[P_DECAY_DB_S],
+                      t_sig - block)
+        if end < s[D_WORD_START]:
+            end = s[D_WORD_START]
+        s[D_WORD_END] = end
+        s[D_WORD_DURATION] = end - s[D_WORD_START]
+        if s[D_WORDS] > 0.0:
+            s[D_IN_GAP] = 1.0
+            s[D_GAP_STARTED] = 1.0
+            s[D_GAP_START] = end
+            s[D_GAP_EMITTED] = time
+            s[D_EXPECTED_GAP] = _predict_gap(prm, s)
+    s[D_SPEAKING] = 1.0 if speaking else 0.0
+    s[D_GAP_ELAPSED] = 0.0 if speaking else max(0.0, t_sig - s[D_WORD_END])
+    cap = s.shape[0] - D_WORD_TIMES
+    head = int(s[D_WT_HEAD])
+    n = int(s[D_WT_COUNT])
+    while n > 0 and t_sig - s[D_WORD_TIMES + head] > prm[P_RATE_WINDOW]:
+        head = (head + 1) % cap
+        n -= 1
+    s[D_WT_HEAD] = head
+    s[D_WT_COUNT] = n
+    span = min(prm[P_RATE_WINDOW], max(t_sig, 1.0))
+    s[D_RATE_WPM] = 60.0 * n / span
+    g = s[D_GAP_START]
+    s[D_GAP_START_OUT] = g if g == g else 0.0
+    e = s[D_GAP_EMITTED]
+    s[D_GAP_EMITTED_OUT] = e if e == e else 0.0
+
+
+@njit(cache=True, nogil=True)
+def decide_one(prm, s, time, p, snr_db) -> None:
+    decide(prm, s, time, p, snr_db)
+
+
+@njit(cache=True, nogil=True)
+def detect_one(state, ring, w, b1, w2, consts, x, prm, s, row, time, voicing, onset_db):
+    """The whole detector on one block (live): likelihood, then decisions."""
+    p = voice_block(state, ring, w, b1, w2, consts, row, time - prm[P_LAG], voicing,
+                    onset_db, x)
+    decide(prm, s, time, p, x[0] * 10.0)
+
+
+@njit(cache=True, nogil=True)
+def detect_many(state, ring, w, b1, w2, consts, x, prm, s, rows, times, voicing, onset_db,
+                out):
+    """The whole detector on many blocks (offline): ``out[i]`` gets block i's frame
+    values (the first ``N_OUT`` of the decision state)."""
+    for i in range(rows.shape[0]):
+        p = voice_block(state, ring, w, b1, w2, consts, rows[i], times[i] - prm[P_LAG],
+                        voicing[i], onset_db[i], x)
+        decide(prm, s, times[i], p, x[0] * 10.0)
+        for k in range(N_OUT):
+            out[i, k] = s[k]
+
+
+@njit(cache=True, nogil=True)
+def predict_gap_one(prm, s) -> float:
+    return _predict_gap(prm, s)
