@@ -85,8 +85,9 @@ def _pct(values: list[float], q: float) -> float:
 
 
 def summarise(scores: list[FileScore]) -> dict:
-    """Precision, recall, F1, and median / p90 absolute start/end errors and median delay
-    (ms) over the matches of ``scores``."""
+    """Precision, recall, F1, median / p90 absolute start/end errors, their signed medians
+    (``*_bias_ms``: detected - labelled) and the median delay (ms) over the matches of
+    ``scores``."""
     tp = sum(s.tp for s in scores)
     fp = sum(s.fp for s in scores)
     fn = sum(s.fn for s in scores)
@@ -96,9 +97,13 @@ def summarise(scores: list[FileScore]) -> dict:
     se = [abs(e) * 1000 for s in scores for e in s.start_err]
     ee = [abs(e) * 1000 for s in scores for e in s.end_err]
     dl = [e * 1000 for s in scores for e in s.delay]
+    # signed (detected - labelled): which way the errors lean
+    sb = [e * 1000 for s in scores for e in s.start_err]
+    eb = [e * 1000 for s in scores for e in s.end_err]
     return {"tp": tp, "fp": fp, "fn": fn, "precision": p, "recall": r, "f1": f1,
             "start_med_ms": _pct(se, 0.5), "start_p90_ms": _pct(se, 0.9),
             "end_med_ms": _pct(ee, 0.5), "end_p90_ms": _pct(ee, 0.9),
+            "start_bias_ms": _pct(sb, 0.5), "end_bias_ms": _pct(eb, 0.5),
             "delay_med_ms": _pct(dl, 0.5)}
 
 

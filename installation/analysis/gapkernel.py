@@ -339,25 +339,76 @@ def decide_one(prm, s, time, p, snr_db) -> None:
     decide(prm, s, time, p, snr_db)
 
 
+# --- the whole detector in two arrays (one call per block costs less with fewer
+# arguments: numba checks each one's type on every call) ---
+# params[] starts with where each part lies: the likelihood's consts, the decisions'
+# params, b1, w2, w (rows x cols); state[] holds the likelihood's state, ring and features,
+# then the decision state.
+(H_CONSTS, H_PRM, H_B1, H_W2, H_W, H_W_ROWS, H_W_COLS, H_RING, H_RING_CAP, H_X, H_D,
+ H_END) = range(12)
+N_HEADER = 12
+
+
+def pack(header: list[float], parts) -> tuple[np.ndarray, list[np.ndarray]]:
+    """``parts`` copied into one float64 array after ``header``, and views of it shaped
+    like the parts (bind them in place of the originals)."""
+    total = len(header) + sum(p.size for p in parts)
+    out = np.zeros(total)
+    out[:len(header)] = header
+    views, at = [], len(header)
+    for p in parts:
+        view = out[at:at + p.size].reshape(p.shape)
+        view[...] = p
+        views.append(view)
+        at += p.size
+    return out, views
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _unpack(params, state):
+    c = int(params[H_CONSTS])
+    consts = params[c:c + N_CONSTS]
+    c = int(params[H_PRM])
+    prm = params[c:c + N_PARAMS]
+    h = int(params[H_W_COLS]) // 3
+    c = int(params[H_B1])
+    b1 = params[c:c + h]
+    c = int(params[H_W2])
+    w2 = params[c:c + h]
+    rows = int(params[H_W_ROWS])
+    c = int(params[H_W])
+    w = params[c:c + rows * 3 * h].reshape((rows, 3 * h))
+    r = int(params[H_RING])
+    xo = int(params[H_X])
+    cap = int(params[H_RING_CAP])
+    vm = state[:r]
+    ring = state[r:r + N_BANDS * cap * 2].reshape((N_BANDS, cap, 2))
+    d = int(params[H_D])
+    x = state[xo:d]
+    s = state[d:int(params[H_END])]
+    return consts, prm, b1, w2, w, vm, ring, x, s
+
+
 @njit(cache=True, nogil=True)
-def detect_one(state, ring, w, b1, w2, consts, x, prm, s, row, time, voicing, onset_db):
+def detect_one(params, state, row, time, voicing, onset_db) -> None:
     """The whole detector on one block (live): likelihood, then decisions."""
-    p = voice_block(state, ring, w, b1, w2, consts, row, time - prm[P_LAG], voicing,
+    consts, prm, b1, w2, w, vm, ring, x, s = _unpack(params, state)
+    p = voice_block(vm, ring, w, b1, w2, consts, row, time - prm[P_LAG], voicing,
                     onset_db, x)
     decide(prm, s, time, p, x[0] * 10.0)
 
 
 @njit(cache=True, nogil=True)
-def detect_many(state, ring, w, b1, w2, consts, x, prm, s, rows, times, voicing, onset_db,
-                out):
+def detect_many(params, state, rows, times, voicing, onset_db, out) -> None:
     """The whole detector on many blocks (offline): ``out[i]`` gets block i's frame
     values (the first ``N_OUT`` of the decision state)."""
+    consts, prm, b1, w2, w, vm, ring, x, s = _unpack(params, state)
     for i in range(rows.shape[0]):
-        p = voice_block(state, ring, w, b1, w2, consts, rows[i], times[i] - prm[P_LAG],
+        p = voice_block(vm, ring, w, b1, w2, consts, rows[i], times[i] - prm[P_LAG],
                         voicing[i], onset_db[i], x)
         decide(prm, s, times[i], p, x[0] * 10.0)
-        for k in range(N_OUT):
-            out[i, k] = s[k]
+        for j in range(N_OUT):
+            out[i, j] = s[j]
 
 
 @njit(cache=True, nogil=True)

@@ -104,14 +104,34 @@ class GapDetector:
                 (k.P_DECAY_DB_S, self.decay_db_s), (k.P_PRIOR_GAP, PRIOR_GAP_S),
                 (k.P_PRIOR_WEIGHT, PRIOR_WEIGHT)):
             prm[index] = value
-        self._prm = prm
         # Words start at least word_min_s apart: room for every start in the rate window.
-        self._s = k.decision_state(int(self.rate_window_s / max(self.word_min_s, 0.05)) + 4)
+        decisions = k.decision_state(int(self.rate_window_s / max(self.word_min_s, 0.05)) + 4)
+        # One params and one state array for the whole detector (one compiled call per
+        # block with few arguments); the voice model's arrays become views into them.
         v = self.voice
-        self._live = (v.state, v.ring, v.w, v.b1, v.w2, v.consts, v.x, prm, self._s)
+        header = [0.0] * k.N_HEADER
+        at = k.N_HEADER
+        for slot, part in ((k.H_CONSTS, v.consts), (k.H_PRM, prm), (k.H_B1, v.b1),
+                           (k.H_W2, v.w2), (k.H_W, v.w)):
+            header[slot] = at
+            at += part.size
+        header[k.H_W_ROWS], header[k.H_W_COLS] = v.w.shape
+        at = 0
+        for slot, part in ((None, v.state), (k.H_RING, v.ring), (k.H_X, v.x),
+                           (k.H_D, decisions)):
+            if slot is not None:
+                header[slot] = at
+            at += part.size
+        header[k.H_RING_CAP] = v.ring.shape[1]
+        header[k.H_END] = at
+        self._params, (v.consts, self._prm, v.b1, v.w2, v.w) = k.pack(
+            header, (v.consts, prm, v.b1, v.w2, v.w))
+        self._state, (v.state, v.ring, v.x, self._s) = k.pack(
+            [], (v.state, v.ring, v.x, decisions))
+        self._out = self._s[:k.N_OUT]
         # Compile (or load from numba's disk cache) now, not on a live stream's first block.
-        k.decide_one(prm, self._s.copy(), 0.0, 0.0, 0.0)
-        k.detect_one(*(a.copy() for a in self._live), np.zeros(len(TAPS)), 0.0, 0.0, 0.0)
+        k.decide_one(self._prm, self._s.copy(), 0.0, 0.0, 0.0)
+        k.detect_one(self._params, self._state.copy(), np.zeros(len(TAPS)), 0.0, 0.0, 0.0)
 
     # What a frame carries (see FeatureFrame), then the rest of the state.
     speaking = _flag(k.D_SPEAKING, "A word is going on (confirmed, not yet ended).")
@@ -146,12 +166,12 @@ class GapDetector:
 
     def frame_values(self) -> list[float]:
         """The frame's gap fields, ``voice`` to ``word_duration`` (FeatureFrame order)."""
-        return self._s[:k.N_OUT].tolist()
+        return self._out.tolist()
 
     def update(self, time: float, row: np.ndarray, voicing: float, onset_db: float) -> None:
         """One block ending at ``time`` (s): ``row`` is its tap row (float64 array in
         :data:`~installation.analysis.taps.TAPS` order). One compiled call."""
-        k.detect_one(*self._live, row, time, voicing, onset_db)
+        k.detect_one(self._params, self._state, row, time, voicing, onset_db)
 
     def advance(self, time: float, p: float, snr_db: float = 50.0) -> None:
         """The decision half of :meth:`update`, from this block's voice likelihood ``p``
@@ -166,7 +186,8 @@ class GapDetector:
         ``(n, len(TAPS))``. Returns each block's :meth:`frame_values` ``(n, N_OUT)``."""
         rows = np.ascontiguousarray(rows, dtype=np.float64)
         out = np.zeros((len(rows), k.N_OUT))
-        k.detect_many(*self._live, rows, np.ascontiguousarray(times, dtype=np.float64),
+        k.detect_many(self._params, self._state, rows,
+                      np.ascontiguousarray(times, dtype=np.float64),
                       np.ascontiguousarray(voicing, dtype=np.float64),
                       np.ascontiguousarray(onset_db, dtype=np.float64), out)
         return out

@@ -20,7 +20,7 @@ def gap_window_samples(sample_rate: float) -> int:
 # From this engine rate up the gap bands run decimated (the "hi" voice model), below it at
 # the engine rate ("lo"); decimated, they run at no less than BAND_MIN_RATE.
 DECIMATE_FROM = 32000
-BAND_MIN_RATE = 16000
+BAND_MIN_RATE = 11025
 
 
 def gap_band_decimation(sample_rate: float) -> int:
