@@ -169,3 +169,34 @@ def test_expected_gap_follows_the_speakers_rhythm(wav):
     assert expected[-1] == pytest.approx(0.5, abs=0.06)
     rate = [f.speech_rate for f in frames][-1]
     assert 20 < rate < 200
+
+
+@pytest.mark.parametrize("rate,factor", [(48000, 4), (44100, 4), (96000, 8), (32000, 2),
+                                         (22050, 1), (16000, 1), (8000, 1)])
+def test_gap_band_decimation_rule(rate, factor):
+    from installation.analysis.taps import gap_band_decimation
+    assert gap_band_decimation(rate) == factor
+
+
+@pytest.mark.parametrize("rate", [48000, 44100, 16000])
+def test_each_gap_band_hears_its_own_octave(tmp_path, rate):
+    """A tone in each band, through the real graph (decimated at 44.1 and 48 kHz): the band
+    it belongs to reads the most of the five, by at least 4 dB (2nd-order octave filters:
+    their neighbours are only ~5 dB down at the centre)."""
+    from installation.analysis.taps import TAP_INDEX
+    from installation.engine.offline import analyse_taps
+
+    bands = ["b250_ms", "b500_ms", "b1k_ms", "b2k_ms", "air_ms"]
+    tones = {"b250_ms": 350.0, "b500_ms": 700.0, "b1k_ms": 1400.0, "b2k_ms": 2800.0,
+             "air_ms": 5000.0 if rate > 16000 else 6000.0}
+    t = np.arange(int(0.6 * rate)) / rate
+    for band, freq in tones.items():
+        path = tmp_path / f"tone{int(freq)}.wav"
+        sf.write(str(path), 0.3 * np.sin(2 * np.pi * freq * t), rate)
+        rows, _ = analyse_taps(path, sample_rate=rate)
+        levels = {b: 10 * np.log10(np.median(rows[20:-5, TAP_INDEX[b]]) + 1e-30)
+                  for b in bands}
+        loudest = max(levels, key=levels.get)
+        others = max(v for b, v in levels.items() if b != band)
+        assert loudest == band, (freq, levels)
+        assert levels[band] - others >= 4.0, (freq, levels)
