@@ -54,7 +54,9 @@ def test_word_start_goes_back_to_the_foot_of_the_rise():
     # Silence, then 4 blocks of a weak likelihood (over the 0.1 foot, under 0.5), then voice.
     det = GapDetector(BLOCK, lag_s=0.0)
     events = _run(det, [(0.5, 0.0, 50.0), (4 * BLOCK, 0.3, 50.0), (0.4, 1.0, 50.0)])
-    foot = round(0.5 / BLOCK) * BLOCK  # the first weak block begins here
+    # the first weak block begins here; the likelihood crossed the foot within it, and the
+    # start goes to its middle
+    foot = round(0.5 / BLOCK) * BLOCK + 0.5 * BLOCK
     assert events[0][0] == "word"
     assert events[0][1] == pytest.approx(foot, abs=1e-9)
     none = GapDetector(BLOCK, lag_s=0.0, foot_threshold=1.01)  # no foot: the crossing
