@@ -1,6 +1,7 @@
 """Cross-validation of the gap detector over speech sources: how it does on voices it never saw.
 
     .venv/bin/python bench/cv_gaps.py [--eval /work/shared/eval] [--folds 4] [--seeds 0,1]
+    .venv/bin/python bench/cv_gaps.py --by-music
 
 The developer set has 17 speech sources; the held-out split of ``bench_gaps.py`` keeps four
 of them (14 gaps per kind, so one gap moves F1 by ~0.04). Here every source is tested by a
@@ -13,6 +14,12 @@ are summed over all groups: 52 gaps per kind and seed.
 
 This is how the detector's settings were chosen (docs/benchmarks.md says which). Takes about
 four minutes per seed on two cores.
+
+``--by-music`` deals the folds by music piece instead: each of the six pieces is held out
+with the voices mixed over it. Its model is fitted without those voices, and without any
+mix, augmented mix or voice-free excerpt of that piece, so it is tested on a voice and a
+piece of music it has never heard (the synthetic pieces stay in training). Every
+evaluated file is in exactly one fold.
 """
 
 from __future__ import annotations
@@ -40,6 +47,14 @@ BLOCK = 256
 def source(wav: Path) -> str:
     """The speech source a file comes from (``ktuberling_seq04`` for its mixes too)."""
     return wav.stem.split("__")[0]
+
+
+def piece(wav: Path) -> str | None:
+    """The dev music piece in a file (mixes, augmented mixes, voice-free excerpts), if any."""
+    if wav.stem.startswith("neg_"):
+        return wav.stem[4:]
+    parts = wav.stem.split("__")
+    return parts[1] if len(parts) > 1 else None
 
 
 def features(files: list[Path]) -> dict[Path, tuple]:
@@ -77,6 +92,8 @@ def main() -> int:
     ap.add_argument("--eval", type=Path, default=Path("/work/shared/eval"))
     ap.add_argument("--folds", type=int, default=4)
     ap.add_argument("--seeds", default="0,1", help="fold shuffles, comma-separated")
+    ap.add_argument("--by-music", action="store_true",
+                    help="one fold per music piece, with the voices mixed over it")
     args = ap.parse_args()
     evaluated = train_gaps.dev_files(args.eval)
     with tempfile.TemporaryDirectory() as tmp:
@@ -94,40 +111,51 @@ def main() -> int:
         feats = features(evaluated + extra + voice_free)
         labelled = {w: train_gaps.labels_for(w, feats[w][1]) for w in evaluated + extra}
     sources = sorted({source(w) for w in speech})
-    for seed in (int(s) for s in args.seeds.split(",")):
-        order = [str(s) for s in np.random.default_rng(seed).permutation(sources)]
-        groups = [set(order[i::args.folds]) for i in range(args.folds)]
+    if args.by_music:
+        pieces_dev = sorted({piece(w) for w in evaluated if piece(w)})
+        splits = {"by music": [({source(w) for w in evaluated if piece(w) == m}, {m})
+                               for m in pieces_dev]}
+    else:
+        splits = {}
+        for seed in (int(s) for s in args.seeds.split(",")):
+            order = [str(s) for s in np.random.default_rng(seed).permutation(sources)]
+            splits[f"seed {seed}"] = [(set(order[i::args.folds]), set())
+                                      for i in range(args.folds)]
+    for k, (name, folds) in enumerate(splits.items()):
         found: dict[str, list] = {}
-        for group in groups:
+        for group, held_music in folds:
             xs, ys = [], []
             for w in evaluated + extra:
-                if source(w) not in group:
+                if source(w) not in group and piece(w) not in held_music:
                     y, keep = labelled[w]
                     xs.append(feats[w][0][keep])
                     ys.append(y[keep])
             for w in voice_free:
-                xs.append(feats[w][0])
-                ys.append(np.zeros(len(feats[w][0])))
+                if piece(w) not in held_music:
+                    xs.append(feats[w][0])
+                    ys.append(np.zeros(len(feats[w][0])))
             X, Y = np.vstack(xs), np.concatenate(ys)
-            print(f"fold {sorted(group)}: {len(Y)} training blocks, {Y.mean():.2f} speech",
-                  flush=True)
-            model = train_gaps.merge([train_gaps.fit_mlp(X, Y, seed=10 * seed + k)
-                                      for k in range(train_gaps.ENSEMBLE)])
+            print(f"fold {sorted(group)} {sorted(held_music)}: {len(Y)} training blocks, "
+                  f"{Y.mean():.2f} speech", flush=True)
+            seed = int(name.split()[1]) if name.startswith("seed") else k
+            model = train_gaps.merge([train_gaps.fit_mlp(X, Y, seed=10 * seed + j)
+                                      for j in range(train_gaps.ENSEMBLE)])
             for w in evaluated:
                 if source(w) in group:
                     lab = scoring.load_labels(w)
                     gaps = detect(model, feats[w][2], feats[w][3])
                     found.setdefault(scoring.label_kind(lab), []).append(
                         scoring.score_file(gaps, lab["gaps"]))
-        print(f"\nseed {seed}: folds {[sorted(g) for g in groups]}")
-        print("| kind | P | R | F1 | tp/fp/fn | start med/p90 ms | end med/p90 ms | "
-              "delay med ms |")
+        print(f"\n{name}: folds {[(sorted(g), sorted(m)) for g, m in folds]}")
+        print("| kind | P | R | F1 | tp/fp/fn | start med/p90 (bias) ms | "
+              "end med/p90 (bias) ms | delay med ms |")
         print("|---|---|---|---|---|---|---|---|")
         for kind in ("speech", "mix+12", "mix+6", "mix+0"):
             s = scoring.summarise(found[kind])
             print(f"| {kind} | {s['precision']:.2f} | {s['recall']:.2f} | **{s['f1']:.3f}** | "
                   f"{s['tp']}/{s['fp']}/{s['fn']} | {s['start_med_ms']:.0f}/"
-                  f"{s['start_p90_ms']:.0f} | {s['end_med_ms']:.0f}/{s['end_p90_ms']:.0f} | "
+                  f"{s['start_p90_ms']:.0f} ({s['start_bias_ms']:+.0f}) | "
+                  f"{s['end_med_ms']:.0f}/{s['end_p90_ms']:.0f} ({s['end_bias_ms']:+.0f}) | "
                   f"{s['delay_med_ms']:.0f} |", flush=True)
     return 0
 
