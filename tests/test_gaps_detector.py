@@ -241,3 +241,28 @@ def _drive_from(det: GapDetector, t: float, pattern: list[tuple[float, float]]) 
         for _ in range(int(round(seconds / BLOCK))):
             t += BLOCK
             det.advance(t, p)
+
+
+def test_flux_spans_the_same_time_at_any_block_size():
+    """Spectral flux compares a band with its level 256 samples ago: at 64-sample blocks
+    that is four blocks back, so the flux at shared instants equals the 256-block one."""
+    rate, t_end = 16000, 3.0
+    rng = np.random.default_rng(7)
+    knots = rng.uniform(-70, -20, (int(t_end / 0.05) + 2, len(BAND_TAPS)))
+
+    def rows(block):
+        times = np.arange(1, int(t_end * rate / block) + 1) * block / rate
+        db = np.array([np.interp(times, np.arange(len(knots)) * 0.05, knots[:, b])
+                       for b in range(len(BAND_TAPS))]).T
+        out = np.zeros((len(times), len(TAPS)))
+        out[:, BAND_TAPS] = 10 ** (db / 10)
+        return times, out
+
+    flux = [i for i, n in enumerate(BASE_FEATURES) if n.startswith("flux_")]
+    t4, r4 = rows(256)
+    t1, r1 = rows(64)
+    big = VoiceModel(256 / rate, rate).run(r4, t4, np.zeros(len(t4)), np.zeros(len(t4)),
+                                           features=True)[1]
+    small = VoiceModel(64 / rate, rate).run(r1, t1, np.zeros(len(t1)), np.zeros(len(t1)),
+                                            features=True)[1]
+    np.testing.assert_allclose(small[3::4][1:, flux], big[1:, flux], atol=1e-9)

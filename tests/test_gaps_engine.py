@@ -97,11 +97,23 @@ def test_file_rate_sweep_gives_the_same_gaps(wav, file_sr):
     _check(gaps, truth)
 
 
-@pytest.mark.parametrize("engine_sr", [16000, 44100, 48000])
+@pytest.mark.parametrize("engine_sr", [8000, 16000, 44100, 48000])
 def test_engine_rate_sweep_gives_the_same_gaps(wav, engine_sr):
     x, truth = sequence([0.3, 0.15, 0.5])
     _, gaps = detect(wav(x, 16000), sample_rate=engine_sr)
-    _check(gaps, truth)
+    # a boundary is known to a block: 32 ms at 8 kHz
+    _check(gaps, truth, tol_s=0.04 + 256 / engine_sr)
+
+
+@pytest.mark.parametrize("engine_sr, block", [(16000, 64), (16000, 128), (8000, 64),
+                                              (48000, 64), (48000, 1024)])
+def test_block_size_sweep_gives_the_same_gaps(wav, engine_sr, block):
+    """The models were fitted at 256-sample blocks; other block sizes (64-2048 are
+    allowed) must hear the same gaps. At 16 kHz with 64-sample blocks, spectral flux over
+    one 4 ms block once read as no voice at all (1 s errors)."""
+    x, truth = sequence([0.3, 0.15, 0.5])
+    frames = analyse_file(wav(x, 16000), sample_rate=engine_sr, block_size=block)
+    _check(gaps_from_frames(frames), truth, tol_s=0.04 + block / engine_sr)
 
 
 def _chord(seconds: float, sr: int, freqs=(196.0, 246.9, 293.7, 392.0), decay_s=3.0):

@@ -32,16 +32,25 @@ UNTRACKED_FLOOR_DB = -100.0  # what a band's floor reads before its first segmen
 
 # --- the likelihood's arrays ---
 # consts[]
-C_B2, C_A1, C_A2, C_MUSIC, C_ABS, C_WINDOW, C_SEGMENT, C_FIXED, C_RELEASE = range(9)
-N_CONSTS = 9
-# state[]: per band (power, blocks, start, value, head, count), then the previous block's
-# band dB, a 'has previous' flag, the music voicing average, each band's peak follower
-# (dB), then the two context averages of the hidden layer's input (2 x hidden), then
-# scratch for the three projections (3 x hidden).
+(C_B2, C_A1, C_A2, C_MUSIC, C_ABS, C_WINDOW, C_SEGMENT, C_FIXED, C_RELEASE,
+ C_FLUX_LAG) = range(10)
+N_CONSTS = 10
+# Spectral flux compares each band with its level FLUX_SPAN_SAMPLES ago (at the engine
+# rate): the block the models were fitted with. At that block size it is the previous
+# block; with smaller blocks, as many blocks back as make the same span (a 4 ms block's
+# change is not a 16 ms block's, and a model fitted on one misreads the other).
+FLUX_SPAN_SAMPLES = 256
+MAX_FLUX_LAG = 8
+# state[]: per band (power, blocks, start, value, head, count), then the last
+# MAX_FLUX_LAG blocks' band dB (a ring of rows), the ring's head, how many blocks were seen
+# (up to MAX_FLUX_LAG), the music voicing average, each band's peak follower (dB), then the
+# two context averages of the hidden layer's input (2 x hidden), then scratch for the three
+# projections (3 x hidden).
 BAND_FIELDS = _F = 6
 S_PREV = N_BANDS * _F
-S_HAS_PREV = S_PREV + N_BANDS
-S_MUSIC = S_HAS_PREV + 1
+S_FLUX_HEAD = S_PREV + N_BANDS * MAX_FLUX_LAG
+S_SEEN = S_FLUX_HEAD + 1
+S_MUSIC = S_SEEN + 1
 S_PEAK = S_MUSIC + 1
 S_EMA = S_PEAK + N_BANDS
 
@@ -91,6 +100,8 @@ def voice_block(state, ring, w, b1, w2, consts, row, t_sig, voicing, onset_db, x
     segment = consts[C_SEGMENT]
     fixed = consts[C_FIXED]
     cap = ring.shape[1]
+    flux_lag = int(consts[C_FLUX_LAG])
+    flux_head = int(state[S_FLUX_HEAD])
     whole = 0.0
     for b in range(n_bands):
         ms = row[BAND_TAPS[b]]
@@ -136,18 +147,21 @@ def voice_block(state, ring, w, b1, w2, consts, row, t_sig, voicing, onset_db, x
         else:
             s = (d - whole) * 0.1
             x[n_bands + b - 1] = -4.0 if s < -4.0 else 0.0 if s > 0.0 else s
-        started = state[S_HAS_PREV] > 0.0
-        q = state[S_PREV + b] if started else d
+        started = state[S_SEEN] > 0.0
+        back = S_PREV + flux_head * n_bands + b  # this band's level flux_lag blocks ago
+        q = state[back] if state[S_SEEN] >= flux_lag else d
         flux = abs(d - q) * 0.1
         x[2 * n_bands - 1 + b] = 2.0 if flux > 2.0 else flux
-        state[S_PREV + b] = d
+        state[back] = d
         peak = state[S_PEAK + b] - consts[C_RELEASE] if started else d
         if d > peak:
             peak = d
         state[S_PEAK + b] = peak
         drop = (d - peak) * 0.1
         x[3 * n_bands + 2 + b] = -3.0 if drop < -3.0 else drop
-    state[S_HAS_PREV] = 1.0
+    state[S_FLUX_HEAD] = (flux_head + 1) % flux_lag
+    if state[S_SEEN] < MAX_FLUX_LAG:
+        state[S_SEEN] += 1.0
     # A NaN from upstream (pyo has sent one in a tap) must not stay in the averages.
     if voicing != voicing:
         voicing = 0.0

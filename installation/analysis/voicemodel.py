@@ -34,8 +34,9 @@ from pathlib import Path
 
 import numpy as np
 
-from installation.analysis.gapkernel import (BAND_FIELDS, BAND_TAPS, BANDS, N_BANDS, N_CONSTS,
-                                             S_EMA, voice_many, voice_one)
+from installation.analysis.gapkernel import (BAND_FIELDS, BAND_TAPS, BANDS, FLUX_SPAN_SAMPLES,
+                                             MAX_FLUX_LAG, N_BANDS, N_CONSTS, S_EMA,
+                                             voice_many, voice_one)
 from installation.analysis.taps import DECIMATE_FROM, TAP_INDEX
 
 BASE_FEATURES: tuple[str, ...] = (
@@ -66,6 +67,13 @@ def whole_snr_db(x: np.ndarray) -> np.ndarray | float:
 def model_path(sample_rate: float) -> Path:
     """The model file for an engine running at ``sample_rate`` Hz."""
     return MODEL_DIR / ("gap_model_hi.npz" if sample_rate >= HI_RATE else "gap_model_lo.npz")
+
+
+def flux_lag(block_s: float, sample_rate: float) -> int:
+    """How many blocks back spectral flux looks: the blocks that make
+    ``FLUX_SPAN_SAMPLES`` (1 at 256-sample blocks and above, 4 at 64)."""
+    blocks = round(FLUX_SPAN_SAMPLES / max(1.0, block_s * sample_rate))
+    return int(min(MAX_FLUX_LAG, max(1, blocks)))
 
 
 def alpha(block_s: float, tau_s: float) -> float:
@@ -143,7 +151,8 @@ class VoiceModel:
         self.consts = np.array([b2, alpha(block_s, CONTEXT_TAUS_S[0]),
                                 alpha(block_s, CONTEXT_TAUS_S[1]), alpha(block_s, MUSIC_TAU_S),
                                 abs_floor_db, floor_window_s, FLOOR_SEGMENT_S, fixed,
-                                PEAK_RELEASE_DB_S * block_s])
+                                PEAK_RELEASE_DB_S * block_s,
+                                flux_lag(block_s, sample_rate)])
         assert len(self.consts) == N_CONSTS  # the order of gapkernel's C_* indices
         self.state = np.zeros(S_EMA + 5 * hidden)
         for b in range(N_BANDS):
