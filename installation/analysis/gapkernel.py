@@ -105,6 +105,8 @@ def voice_block(state, ring, w, b1, w2, consts, row, t_sig, voicing, onset_db, x
     whole = 0.0
     for b in range(n_bands):
         ms = row[BAND_TAPS[b]]
+        if not 0.0 <= ms <= 1e6:  # NaN, inf or a negative rounding error from a tap
+            ms = 1e6 if ms > 1e6 else 0.0  # (an inf kept in the peak follower stays)
         d = _db(ms)
         o = b * _F
         if b == 0 and fixed == fixed:  # a floor set by the show, not tracked
