@@ -90,10 +90,12 @@ def ours(path: Path, rate: int, block: int = 256) -> tuple[list[dict], float, fl
     return gaps_from_frames(frames, settings.gap_min_s), (t1 - t0) + (t2 - t1), t4 - t3
 
 
-def band_dsp_seconds(seconds: float, rate: int, with_bands: bool, block: int = 256) -> float:
-    """CPU s of the whole analysis graph over ``seconds`` of noise, with or without the
-    gap detector's band DSP (its objects stopped). Runs in a fresh process (pyo caps the
-    servers one process may boot)."""
+def band_dsp_seconds(seconds: float, rate: int, with_bands: bool, block: int = 256,
+                     copies: int = 1) -> float:
+    """CPU s of the analysis graph over ``seconds`` of noise with everything stopped but
+    ``copies`` copies of the gap detector's band DSP (``with_bands``), or with everything
+    stopped (the bare server). Runs in a fresh process (pyo caps the servers one process
+    may boot)."""
     import pyo
 
     from installation.engine.graph import AnalysisGraph
@@ -101,14 +103,15 @@ def band_dsp_seconds(seconds: float, rate: int, with_bands: bool, block: int = 2
 
     server = boot_server("offline", sample_rate=rate, block_size=block)
     source = pyo.Noise(0.05)
-    graph = AnalysisGraph(server, source, rate)
+    graphs = [AnalysisGraph(server, source, rate) for _ in range(copies)]
     # Everything but the gap bands is stopped: the difference is measured against the bare
     # server (cheap and steady), not against the whole graph (whose own jitter is larger
     # than the bands' cost).
-    gap = {id(obj) for obj in graph.gap_objects}
-    for obj in graph._objects:
-        if id(obj) not in gap or not with_bands:
-            obj.stop()
+    for graph in graphs:
+        gap = {id(obj) for obj in graph.gap_objects}
+        for obj in graph._objects:
+            if id(obj) not in gap or not with_bands:
+                obj.stop()
     import tempfile
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -117,14 +120,16 @@ def band_dsp_seconds(seconds: float, rate: int, with_bands: bool, block: int = 2
         t0 = time.process_time()
         server.start()
         spent = time.process_time() - t0
-    graph.stop()
+    for graph in graphs:
+        graph.stop()
     server.shutdown()
     return spent
 
 
-def band_dsp_cost(rate: int, repeat: int, seconds: float = 120.0) -> float:
-    """CPU s per second of audio that the gap detector's band DSP adds to the graph (best
-    of ``repeat`` alternating pairs)."""
+def band_dsp_cost(rate: int, repeat: int, seconds: float = 120.0, copies: int = 8) -> float:
+    """CPU s per second of audio that the gap detector's band DSP adds to the graph: best
+    of ``repeat`` alternating pairs, each with ``copies`` copies of the bands (so their cost
+    stands well above the machine's jitter), divided by ``copies``."""
     import multiprocessing
 
     ctx = multiprocessing.get_context("spawn")
@@ -132,9 +137,9 @@ def band_dsp_cost(rate: int, repeat: int, seconds: float = 120.0) -> float:
     for _ in range(max(repeat, 3)):
         for with_bands in (True, False):
             with ctx.Pool(1) as pool:
-                t = pool.apply(band_dsp_seconds, (seconds, rate, with_bands))
+                t = pool.apply(band_dsp_seconds, (seconds, rate, with_bands, 256, copies))
             best[with_bands] = min(best[with_bands], t)
-    return max(0.0, best[True] - best[False]) / seconds
+    return max(0.0, best[True] - best[False]) / seconds / copies
 
 
 PREDICTIONS: list[tuple[float, float]] = []  # (expected, actual) s, over the run
