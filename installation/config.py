@@ -51,7 +51,9 @@ class AudioConfig:
                       choices=("auto", "jack", "portaudio", "silent"))
     sample_rate: int = _f(48000, "engine sample rate in Hz (files are resampled to it)",
                           lo=8000, hi=192000)
-    block_size: int = _f(256, "samples per audio block; one feature frame per block",
+    block_size: int = _f(256, "samples per audio block; one feature frame per block. The "
+                         "gap detector was fitted at 256 and hears the same gaps at every "
+                         "size, its boundaries known to about a block",
                          choices=("64", "128", "256", "512", "1024", "2048"), kind="int_choice")
     input_channel: int = _f(0, "input channel (0-based) listened to in live shows", lo=0, hi=63)
     jack_client: str = _f("her", "JACK client name")

@@ -67,7 +67,21 @@ def write(docs: Path) -> list[Path]:
     return [show, osc]
 
 
-if __name__ == "__main__":
-    target = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parents[1] / "docs"
-    for path in write(target):
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog="python -m installation.docs",
+        description="Regenerate docs/show.md (every show.toml key) and docs/osc.md (every OSC "
+                    "address) from the code that defines them.")
+    parser.add_argument("target", nargs="?", type=Path,
+                        default=Path(__file__).resolve().parents[1] / "docs",
+                        help="folder to write them to (default: the repository's docs/)")
+    args = parser.parse_args(argv)
+    for path in write(args.target):
         print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -130,3 +130,14 @@ def test_bad_outputs_name_the_key(tmp_path, body, key):
     with pytest.raises(ConfigError) as info:
         load_show(p)
     assert info.value.key == key and str(p) in str(info.value)
+
+
+def test_docs_generator_help_writes_nothing(tmp_path, monkeypatch, capsys):
+    from installation import docs as gen
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as stop:
+        gen.main(["--help"])
+    assert stop.value.code == 0 and "show.toml" in capsys.readouterr().out
+    assert list(tmp_path.iterdir()) == []  # it once wrote a folder named "--help"
+    gen.main([str(tmp_path / "out")])
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["osc.md", "show.md"]
