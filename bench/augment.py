@@ -12,8 +12,8 @@ more, all seeded:
 - :func:`levels`: every training speech file alone at other levels (-48 to -3 dBFS over
   its words), some over a steady noise floor (white or pink, 25 to 50 dB below the words):
   clean speech must stay clean speech at any level;
-- :func:`mixes`: every training speech file over random stretches of the dev music and of
-  the synthetic pieces, at a voice-to-music ratio drawn from -3 to +18 dB (measured over the
+- :func:`mixes`: every training speech file over 14 random stretches of the dev music and of
+  the synthetic pieces, at a voice-to-music ratio drawn from -6 to +18 dB (measured over the
   words, as the set does) and a speech level drawn from -42 to -8 dBFS.
 
 Only the training speech goes in: the held-out sources stay out of every mix. Needs the
@@ -156,11 +156,12 @@ def _write(path: Path, x: np.ndarray, speech: Path, lab: dict, under: str,
     return path
 
 
-def mixes(speech: list[Path], music: list[Path], out: Path, per_file: int = 8,
-          seed: int = SEED) -> list[Path]:
+def mixes(speech: list[Path], music: list[Path], out: Path, per_file: int = 14,
+          seed: int = SEED, snr_db: tuple[float, float] = (-6.0, 18.0)) -> list[Path]:
     """Each speech wav (16 kHz, with its label JSON) over ``per_file`` random stretches of
-    ``music``; writes wavs and labels (the speech's words and gaps, ``mix.speech`` = the
-    clean file) under ``out`` and returns the wav paths."""
+    ``music`` at a voice-to-music ratio drawn from ``snr_db``; writes wavs and labels (the
+    speech's words and gaps, ``mix.speech`` = the clean file) under ``out`` and returns the
+    wav paths."""
     out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
     pieces = [(p.stem, _read(p, SR)) for p in music]
@@ -172,7 +173,7 @@ def mixes(speech: list[Path], music: list[Path], out: Path, per_file: int = 8,
             off = int(rng.integers(0, max(1, len(m) - len(y) - 2 * SR)))
             seg = m[off:off + len(y)]
             seg = np.pad(seg, (0, len(y) - len(seg)))
-            snr = rng.uniform(-3.0, 18.0)
+            snr = rng.uniform(*snr_db)
             mix = y + _rms(y[words]) / (_rms(seg[words]) * 10 ** (snr / 20)) * seg
             mix *= 10 ** (rng.uniform(-42.0, -8.0) / 20) / _rms(y[words])
             mix *= min(1.0, 0.98 / (np.abs(mix).max() + 1e-12))

@@ -218,35 +218,40 @@ def training_files(root: Path, tmp: Path) -> tuple[list[Path], list[Path]]:
     return labelled, negatives(root, tmp) + pieces
 
 
-def rate_data(labelled: list[Path], voice_free: list[Path],
-              rate: int) -> tuple[np.ndarray, np.ndarray]:
-    """Training inputs and targets of every file, with the engine at ``rate`` Hz."""
-    Xs, ys = [], []
-    for wav in labelled:
-        X, t = block_features(wav, sample_rate=rate)
-        y, keep = labels_for(wav, t)
-        Xs.append(X[keep])
-        ys.append(y[keep])
-    for wav in voice_free:
-        X, t = block_features(wav, sample_rate=rate)
-        Xs.append(X)
-        ys.append(np.zeros(len(X)))
-    return np.vstack(Xs), np.concatenate(ys)
+def file_data(wav: Path, rate: int, voice_free: bool) -> tuple[np.ndarray, np.ndarray]:
+    """One file's training inputs and targets with the engine at ``rate`` Hz (all blocks
+    "no voice" for a voice-free file; labelled blocks only otherwise)."""
+    X, t = block_features(wav, sample_rate=rate)
+    if voice_free:
+        return X, np.zeros(len(X))
+    y, keep = labels_for(wav, t)
+    return X[keep], y[keep]
+
+
+def rate_data(labelled: list[Path], voice_free: list[Path], rate: int,
+              pool=None) -> tuple[np.ndarray, np.ndarray]:
+    """Training inputs and targets of every file, with the engine at ``rate`` Hz; on
+    ``pool`` (a spawn pool whose workers are recycled: pyo caps the servers one process may
+    boot) when given."""
+    jobs = [(w, rate, False) for w in labelled] + [(w, rate, True) for w in voice_free]
+    parts = pool.starmap(file_data, jobs, chunksize=4) if pool else [file_data(*j)
+                                                                      for j in jobs]
+    return np.vstack([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
 
 def train(root: Path, rates, out: Path) -> None:
     import multiprocessing
     import tempfile
 
-    # One fresh process per rate: pyo caps how many servers one process may create.
+    # Workers recycled every 8 chunks of 4 files: pyo caps how many servers one process may create.
     ctx = multiprocessing.get_context("spawn")
     parts = []
     with tempfile.TemporaryDirectory() as tmp:
         labelled, voice_free = training_files(root, Path(tmp))
         print(f"{len(labelled)} labelled files, {len(voice_free)} without voice")
-        for rate in rates:
-            with ctx.Pool(1) as pool:
-                parts.append(pool.apply(rate_data, (labelled, voice_free, rate)))
+        with ctx.Pool(2, maxtasksperchild=8) as pool:
+            for rate in rates:
+                parts.append(rate_data(labelled, voice_free, rate, pool))
     X = np.vstack([p[0] for p in parts])
     y = np.concatenate([p[1] for p in parts])
     # Three networks from three seeds, averaged (their logits): one network of 3x the
