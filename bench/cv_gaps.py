@@ -113,15 +113,15 @@ def main() -> int:
     sources = sorted({source(w) for w in speech})
     if args.by_music:
         pieces_dev = sorted({piece(w) for w in evaluated if piece(w)})
-        splits = {"by music": [({source(w) for w in evaluated if piece(w) == m}, {m})
-                               for m in pieces_dev]}
+        splits = {"by music": (0, [({source(w) for w in evaluated if piece(w) == m}, {m})
+                                   for m in pieces_dev])}
     else:
         splits = {}
         for seed in (int(s) for s in args.seeds.split(",")):
             order = [str(s) for s in np.random.default_rng(seed).permutation(sources)]
-            splits[f"seed {seed}"] = [(set(order[i::args.folds]), set())
-                                      for i in range(args.folds)]
-    for k, (name, folds) in enumerate(splits.items()):
+            splits[f"seed {seed}"] = (seed, [(set(order[i::args.folds]), set())
+                                             for i in range(args.folds)])
+    for name, (seed, folds) in splits.items():
         found: dict[str, list] = {}
         for group, held_music in folds:
             xs, ys = [], []
@@ -137,7 +137,6 @@ def main() -> int:
             X, Y = np.vstack(xs), np.concatenate(ys)
             print(f"fold {sorted(group)} {sorted(held_music)}: {len(Y)} training blocks, "
                   f"{Y.mean():.2f} speech", flush=True)
-            seed = int(name.split()[1]) if name.startswith("seed") else k
             model = train_gaps.merge([train_gaps.fit_mlp(X, Y, seed=10 * seed + j)
                                       for j in range(train_gaps.ENSEMBLE)])
             for w in evaluated:

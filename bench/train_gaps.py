@@ -229,13 +229,12 @@ def file_data(wav: Path, rate: int, voice_free: bool) -> tuple[np.ndarray, np.nd
 
 
 def rate_data(labelled: list[Path], voice_free: list[Path], rate: int,
-              pool=None) -> tuple[np.ndarray, np.ndarray]:
-    """Training inputs and targets of every file, with the engine at ``rate`` Hz; on
+              pool) -> tuple[np.ndarray, np.ndarray]:
+    """Training inputs and targets of every file, with the engine at ``rate`` Hz, on
     ``pool`` (a spawn pool whose workers are recycled: pyo caps the servers one process may
-    boot) when given."""
+    boot)."""
     jobs = [(w, rate, False) for w in labelled] + [(w, rate, True) for w in voice_free]
-    parts = pool.starmap(file_data, jobs, chunksize=4) if pool else [file_data(*j)
-                                                                      for j in jobs]
+    parts = pool.starmap(file_data, jobs, chunksize=4)
     return np.vstack([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
 

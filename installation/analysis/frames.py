@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from installation.analysis.gapkernel import N_OUT
+from installation.analysis.gapkernel import OUT as GAP_OUT
 from installation.analysis.gaps import GapDetector
 from installation.analysis.levels import _AES17_OFFSET_DB, ms_to_dbfs, peak_to_dbfs
 from installation.analysis.onsets import OnsetDetector
@@ -21,10 +21,7 @@ _UNPACKED = ("ms", "peak", "low_ms", "mid_ms", "high_ms", "env_fast", "env_slow"
 if TAPS != _UNPACKED:
     raise RuntimeError("FrameBuilder.push unpacks the taps in a stale order")
 # The gap detector's frame values (gapkernel.OUT, in its order) end every frame.
-_GAP_FIELDS = ("voice", "gap_s", "word_start", "word_end", "gap_start", "gap_end",
-               "gap_start_time", "gap_emit_time", "gap_duration", "gap_depth", "gap_expected",
-               "speech_rate", "word_duration")
-if len(_GAP_FIELDS) != N_OUT or FEATURE_NAMES[-N_OUT:] != _GAP_FIELDS:
+if FEATURE_NAMES[-len(GAP_OUT):] != GAP_OUT:
     raise RuntimeError("the gap detector's frame values no longer end the frame")
 
 

@@ -61,9 +61,9 @@ S_EMA = S_PEAK + N_BANDS
  P_PRIOR_GAP, P_PRIOR_WEIGHT) = range(18)
 N_PARAMS = 18
 # state[]: first what a feature frame carries, in its order (voice ... word_duration)
-OUT = ("speaking", "gap_elapsed", "word_started", "word_ended", "gap_started",
-       "gap_ended", "gap_start_or_0", "gap_emitted_or_0", "gap_duration", "gap_depth",
-       "expected_gap", "rate_wpm", "word_duration")
+OUT = ("voice", "gap_s", "word_start", "word_end", "gap_start", "gap_end",
+       "gap_start_time", "gap_emit_time", "gap_duration", "gap_depth", "gap_expected",
+       "speech_rate", "word_duration")  # the FeatureFrame fields they fill
 N_OUT = len(OUT)
 (D_SPEAKING, D_GAP_ELAPSED, D_WORD_STARTED, D_WORD_ENDED, D_GAP_STARTED, D_GAP_ENDED,
  D_GAP_START_OUT, D_GAP_EMITTED_OUT, D_GAP_DURATION, D_GAP_DEPTH, D_EXPECTED_GAP,
@@ -201,11 +201,6 @@ def voice_block(state, ring, w, b1, w2, consts, row, t_sig, voicing, onset_db, x
 
 
 @njit(cache=True, nogil=True)
-def voice_one(state, ring, w, b1, w2, consts, row, t_sig, voicing, onset_db, x) -> float:
-    return voice_block(state, ring, w, b1, w2, consts, row, t_sig, voicing, onset_db, x)
-
-
-@njit(cache=True, nogil=True)
 def voice_many(state, ring, w, b1, w2, consts, rows, t_sig, voicing, onset_db, out_p,
                out_x):
     keep = out_x.shape[0] == rows.shape[0]
@@ -218,7 +213,7 @@ def voice_many(state, ring, w, b1, w2, consts, rows, t_sig, voicing, onset_db, o
 
 
 @njit(cache=True, nogil=True)
-def _predict_gap(prm, s) -> float:
+def predict_gap(prm, s) -> float:
     """The expected pause: the log-mean of the recent pauses, shrunk toward the prior."""
     n = int(s[D_RG_COUNT])
     total = prm[P_PRIOR_WEIGHT] * math.log(prm[P_PRIOR_GAP])
@@ -334,7 +329,7 @@ def decide(prm, s, time: float, p: float, snr_db: float) -> None:
             s[D_GAP_STARTED] = 1.0
             s[D_GAP_START] = end
             s[D_GAP_EMITTED] = time
-            s[D_EXPECTED_GAP] = _predict_gap(prm, s)
+            s[D_EXPECTED_GAP] = predict_gap(prm, s)
     s[D_SPEAKING] = 1.0 if speaking else 0.0
     s[D_GAP_ELAPSED] = 0.0 if speaking else max(0.0, t_sig - s[D_WORD_END])
     cap = s.shape[0] - D_WORD_TIMES
@@ -353,11 +348,6 @@ def decide(prm, s, time: float, p: float, snr_db: float) -> None:
     s[D_GAP_EMITTED_OUT] = e if e == e else 0.0
 
 
-@njit(cache=True, nogil=True)
-def decide_one(prm, s, time, p, snr_db) -> None:
-    decide(prm, s, time, p, snr_db)
-
-
 # --- the whole detector in two arrays (one call per block costs less with fewer
 # arguments: numba checks each one's type on every call) ---
 # params[] starts with where each part lies: the likelihood's consts, the decisions'
@@ -368,19 +358,32 @@ def decide_one(prm, s, time, p, snr_db) -> None:
 N_HEADER = 12
 
 
-def pack(header: list[float], parts) -> tuple[np.ndarray, list[np.ndarray]]:
-    """``parts`` copied into one float64 array after ``header``, and views of it shaped
-    like the parts (bind them in place of the originals)."""
-    total = len(header) + sum(p.size for p in parts)
-    out = np.zeros(total)
-    out[:len(header)] = header
-    views, at = [], len(header)
+def _pack(parts, lead: int = 0) -> tuple[np.ndarray, list[np.ndarray], list[int]]:
+    """``parts`` copied into one float64 array after ``lead`` free slots: the array, views
+    of it shaped like the parts, and where each part starts."""
+    out = np.zeros(lead + sum(p.size for p in parts))
+    views, starts, at = [], [], lead
     for p in parts:
         view = out[at:at + p.size].reshape(p.shape)
         view[...] = p
         views.append(view)
+        starts.append(at)
         at += p.size
-    return out, views
+    return out, views, starts
+
+
+def pack_detector(consts, prm, b1, w2, w, vm_state, ring, x, decisions):
+    """The whole detector's ``params`` and ``state`` arrays (header filled in), and views
+    of them in place of each part, in the order given: bind those instead of the
+    originals, so the block-by-block and the packed calls share one state."""
+    params, p_views, p_at = _pack((consts, prm, b1, w2, w), lead=N_HEADER)
+    state, s_views, s_at = _pack((vm_state, ring, x, decisions))
+    params[[H_CONSTS, H_PRM, H_B1, H_W2, H_W]] = p_at
+    params[H_W_ROWS], params[H_W_COLS] = w.shape
+    params[H_RING], params[H_X], params[H_D] = s_at[1:]
+    params[H_RING_CAP] = ring.shape[1]
+    params[H_END] = state.size
+    return params, state, p_views, s_views
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -428,8 +431,3 @@ def detect_many(params, state, rows, times, voicing, onset_db, out) -> None:
         decide(prm, s, times[i], p, x[0] * 10.0)
         for j in range(N_OUT):
             out[i, j] = s[j]
-
-
-@njit(cache=True, nogil=True)
-def predict_gap_one(prm, s) -> float:
-    return _predict_gap(prm, s)

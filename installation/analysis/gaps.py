@@ -24,7 +24,7 @@ import numpy as np
 
 from installation.analysis import gapkernel as k
 from installation.analysis.taps import TAPS
-from installation.analysis.voicemodel import VoiceModel, alpha, whole_snr_db
+from installation.analysis.voicemodel import VoiceModel, alpha
 
 # The expected pause before a speaker has paused, and how many pauses that guess weighs.
 PRIOR_GAP_S = 0.4
@@ -109,28 +109,12 @@ class GapDetector:
         # One params and one state array for the whole detector (one compiled call per
         # block with few arguments); the voice model's arrays become views into them.
         v = self.voice
-        header = [0.0] * k.N_HEADER
-        at = k.N_HEADER
-        for slot, part in ((k.H_CONSTS, v.consts), (k.H_PRM, prm), (k.H_B1, v.b1),
-                           (k.H_W2, v.w2), (k.H_W, v.w)):
-            header[slot] = at
-            at += part.size
-        header[k.H_W_ROWS], header[k.H_W_COLS] = v.w.shape
-        at = 0
-        for slot, part in ((None, v.state), (k.H_RING, v.ring), (k.H_X, v.x),
-                           (k.H_D, decisions)):
-            if slot is not None:
-                header[slot] = at
-            at += part.size
-        header[k.H_RING_CAP] = v.ring.shape[1]
-        header[k.H_END] = at
-        self._params, (v.consts, self._prm, v.b1, v.w2, v.w) = k.pack(
-            header, (v.consts, prm, v.b1, v.w2, v.w))
-        self._state, (v.state, v.ring, v.x, self._s) = k.pack(
-            [], (v.state, v.ring, v.x, decisions))
+        self._params, self._state, (v.consts, self._prm, v.b1, v.w2, v.w), (
+            v.state, v.ring, v.x, self._s) = k.pack_detector(
+            v.consts, prm, v.b1, v.w2, v.w, v.state, v.ring, v.x, decisions)
         self._out = self._s[:k.N_OUT]
         # Compile (or load from numba's disk cache) now, not on a live stream's first block.
-        k.decide_one(self._prm, self._s.copy(), 0.0, 0.0, 0.0)
+        k.decide(self._prm, self._s.copy(), 0.0, 0.0, 0.0)
         k.detect_one(self._params, self._state.copy(), np.zeros(len(TAPS)), 0.0, 0.0, 0.0)
 
     # What a frame carries (see FeatureFrame), then the rest of the state.
@@ -175,9 +159,8 @@ class GapDetector:
 
     def advance(self, time: float, p: float, snr_db: float = 50.0) -> None:
         """The decision half of :meth:`update`, from this block's voice likelihood ``p``
-        and whole-band level over its floor ``snr_db`` (as :meth:`likelihoods` computes
-        them for a whole file)."""
-        k.decide_one(self._prm, self._s, time, p, snr_db)
+        and whole-band level over its floor ``snr_db`` (to study the decisions alone)."""
+        k.decide(self._prm, self._s, time, p, snr_db)
 
     def run(self, times: np.ndarray, rows: np.ndarray, voicing: np.ndarray,
             onset_db: np.ndarray) -> np.ndarray:
@@ -192,20 +175,11 @@ class GapDetector:
                       np.ascontiguousarray(onset_db, dtype=np.float64), out)
         return out
 
-    def likelihoods(self, times: np.ndarray, rows: np.ndarray, voicing: np.ndarray,
-                    onset_db: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Voice likelihood and whole-band level over its floor (dB) of many blocks at
-        once, without the decisions (to study the model): advances the voice model as
-        :meth:`update` would; feed each block's pair to :meth:`advance`."""
-        times = np.asarray(times, dtype=np.float64)
-        p, x = self.voice.run(rows, times - self.lag_s, voicing, onset_db, features=True)
-        return p, whole_snr_db(x)
-
     def predict_gap(self) -> float:
         """The expected pause now: the log-mean of the last 8 pauses, shrunk toward
         ``PRIOR_GAP_S``, which counts as ``PRIOR_WEIGHT`` pauses (few pauses say little;
         many say more). What a confirmed gap start carries as ``expected_gap``."""
-        return k.predict_gap_one(self._prm, self._s)
+        return k.predict_gap(self._prm, self._s)
 
 
 def gaps_from_frames(frames, min_gap_s: float = 0.1) -> list[dict[str, float]]:

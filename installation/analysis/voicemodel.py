@@ -36,7 +36,7 @@ import numpy as np
 
 from installation.analysis.gapkernel import (BAND_FIELDS, BAND_TAPS, BANDS, FLUX_SPAN_SAMPLES,
                                              MAX_FLUX_LAG, N_BANDS, N_CONSTS, S_EMA,
-                                             voice_many, voice_one)
+                                             voice_block, voice_many)
 from installation.analysis.taps import DECIMATE_FROM, TAP_INDEX
 
 BASE_FEATURES: tuple[str, ...] = (
@@ -55,13 +55,6 @@ CONTEXT_TAUS_S = (0.0506, 0.175)
 MUSIC_TAU_S = 0.264
 PEAK_RELEASE_DB_S = 60.0
 FLOOR_SEGMENT_S = 0.1
-
-
-def whole_snr_db(x: np.ndarray) -> np.ndarray | float:
-    """The whole band's level over its floor (dB) from base features ``x`` (one block's
-    ``(N_FEATURES,)`` or many ``(n, N_FEATURES)``): what the gap detector's masking
-    estimate reads."""
-    return x[..., 0] * 10.0
 
 
 def model_path(sample_rate: float) -> Path:
@@ -162,14 +155,14 @@ class VoiceModel:
         self.x = np.zeros(N_FEATURES)  # the last block's features
         # Compile (or load from numba's disk cache) now, on a scratch copy of the state,
         # rather than on the first block of a live stream.
-        voice_one(self.state.copy(), self.ring.copy(), self.w, self.b1, self.w2,
-                  self.consts, np.zeros(len(TAP_INDEX)), 0.0, 0.0, 0.0, np.zeros(N_FEATURES))
+        voice_block(self.state.copy(), self.ring.copy(), self.w, self.b1, self.w2,
+                    self.consts, np.zeros(len(TAP_INDEX)), 0.0, 0.0, 0.0, np.zeros(N_FEATURES))
 
     def step(self, row: np.ndarray, t_sig: float, voicing: float, onset_db: float) -> float:
         """The likelihood of one block: ``row`` is its tap row (float64, ``len(TAPS)``),
         ``t_sig`` the signal time its taps describe (s)."""
-        return voice_one(self.state, self.ring, self.w, self.b1, self.w2, self.consts, row,
-                         t_sig, voicing, onset_db, self.x)
+        return voice_block(self.state, self.ring, self.w, self.b1, self.w2, self.consts, row,
+                           t_sig, voicing, onset_db, self.x)
 
     def run(self, rows: np.ndarray, t_sig: np.ndarray, voicing: np.ndarray,
             onset_db: np.ndarray, *, features: bool = False):
