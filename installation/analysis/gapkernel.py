@@ -1,7 +1,8 @@
 """The gap detector's compiled kernel: the voice likelihood and the word/gap decisions.
 
 Everything the detector computes per block runs here, in one numba call per block live
-(about 2 µs) or one per file offline, so the live and offline paths are the same code.
+(about 2.5 µs with the call) or one per file offline, so the live and offline paths are the
+same code.
 :mod:`~installation.analysis.voicemodel` owns the likelihood's weights and state,
 :mod:`~installation.analysis.gaps` the decisions' settings and the readable state; this
 module holds only their arithmetic and the layout of their arrays. It is one module on
@@ -11,7 +12,8 @@ that called into another module's compiled code could load a stale copy of it.
 The likelihood (:func:`voice_block`) reads the short band levels of a tap row, the
 voicing and the onset strength, computes the cues of ``BASE_FEATURES`` (see voicemodel)
 and runs the network. The decisions (:func:`decide`) smooth the likelihood, run the
-hysteresis state machine and back-date boundaries (see :class:`~installation.analysis.gaps.GapDetector`).
+hysteresis state machine and back-date boundaries (see
+:class:`~installation.analysis.gaps.GapDetector`).
 """
 
 from __future__ import annotations
