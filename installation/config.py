@@ -94,7 +94,8 @@ class AnalysisConfig:
     gap_floor_db: float = _f(-90.0, "absolute level (dBFS) below which nothing is voice",
                              lo=-120.0, hi=-20.0)
     gap_floor_window_s: float = _f(3.0, "the gap detector's band floors are the quietest "
-                                   "100 ms of this many seconds (s)", lo=0.5, hi=30.0)
+                                   "100 ms of this many seconds, and its typical levels the "
+                                   "median 100 ms (s)", lo=0.5, hi=30.0)
     gap_noise_floor_db: float = _f(0.0, "fixed noise floor (dBFS RMS, whole band) instead of "
                                    "the self-calibrated one; 0 calibrates itself",
                                    lo=-120.0, hi=0.0)

@@ -31,6 +31,9 @@ BANDS = ("fast", "low", "b250", "b500", "b1k", "b2k", "air")
 N_BANDS = len(BANDS)
 BAND_TAPS = np.array([TAP_INDEX[f"{b}_ms"] for b in BANDS], dtype=np.int64)
 UNTRACKED_FLOOR_DB = -100.0  # what a band's floor reads before its first segment closes
+# Each band is also measured against the median segment of the same window (its typical
+# level: under a song, mostly the music's), beside its floor (the quietest segment).
+REF_QUANTILE = 0.5
 
 # --- the likelihood's arrays ---
 # consts[]
@@ -43,12 +46,12 @@ N_CONSTS = 10
 # change is not a 16 ms block's, and a model fitted on one misreads the other).
 FLUX_SPAN_SAMPLES = 256
 MAX_FLUX_LAG = 8
-# state[]: per band (power, blocks, start, value, head, count), then the last
+# state[]: per band (power, blocks, start, floor, head, count, median), then the last
 # MAX_FLUX_LAG blocks' band dB (a ring of rows), the ring's head, how many blocks were seen
 # (up to MAX_FLUX_LAG), the music voicing average, each band's peak follower (dB), then the
 # two context averages of the hidden layer's input (2 x hidden), then scratch for the three
 # projections (3 x hidden).
-BAND_FIELDS = _F = 6
+BAND_FIELDS = _F = 7
 S_PREV = N_BANDS * _F
 S_FLUX_HEAD = S_PREV + N_BANDS * MAX_FLUX_LAG
 S_SEEN = S_FLUX_HEAD + 1
@@ -111,39 +114,41 @@ def voice_block(state, ring, w, b1, w2, consts, row, t_sig, voicing, onset_db, x
             ms = 1e6 if ms > 1e6 else 0.0  # (an inf kept in the peak follower stays)
         d = _db(ms)
         o = b * _F
+        f = state[o + 3]
+        # the floor: the quietest segment (mean power) of the last `window` s
+        state[o] += ms
+        state[o + 1] += 1.0
+        if t_sig - state[o + 2] >= segment:
+            head = int(state[o + 4])
+            count = int(state[o + 5])
+            if count == cap:  # cannot happen with the ring VoiceModel sizes; stay sane
+                head = (head + 1) % cap
+                count -= 1
+            slot = (head + count) % cap
+            ring[b, slot, 0] = t_sig
+            ring[b, slot, 1] = _db(state[o] / state[o + 1])
+            count += 1
+            state[o + 2] = t_sig
+            state[o] = 0.0
+            state[o + 1] = 0.0
+            while t_sig - ring[b, head, 0] > window:
+                head = (head + 1) % cap
+                count -= 1
+            vals = np.empty(count)
+            for k in range(count):
+                vals[k] = ring[b, (head + k) % cap, 1]
+            vals.sort()
+            state[o + 3] = vals[0]
+            state[o + 6] = vals[int(REF_QUANTILE * (count - 1) + 0.5)]
+            state[o + 4] = head
+            state[o + 5] = count
         if b == 0 and fixed == fixed:  # a floor set by the show, not tracked
             f = fixed
-        else:
-            f = state[o + 3]
-            # the floor: the quietest segment (mean power) of the last `window` s
-            state[o] += ms
-            state[o + 1] += 1.0
-            if t_sig - state[o + 2] >= segment:
-                head = int(state[o + 4])
-                count = int(state[o + 5])
-                if count == cap:  # cannot happen with the ring VoiceModel sizes; stay sane
-                    head = (head + 1) % cap
-                    count -= 1
-                slot = (head + count) % cap
-                ring[b, slot, 0] = t_sig
-                ring[b, slot, 1] = _db(state[o] / state[o + 1])
-                count += 1
-                state[o + 2] = t_sig
-                state[o] = 0.0
-                state[o + 1] = 0.0
-                while t_sig - ring[b, head, 0] > window:
-                    head = (head + 1) % cap
-                    count -= 1
-                lowest = np.inf
-                for k in range(count):
-                    v = ring[b, (head + k) % cap, 1]
-                    if v < lowest:
-                        lowest = v
-                state[o + 3] = lowest
-                state[o + 4] = head
-                state[o + 5] = count
-            if f == np.inf:
-                f = UNTRACKED_FLOOR_DB
+        elif f == np.inf:
+            f = UNTRACKED_FLOOR_DB
+        ref = state[o + 6]
+        rel = 0.0 if ref == np.inf else (d - ref) * 0.1
+        x[4 * n_bands + 2 + b] = -3.0 if rel < -3.0 else 3.0 if rel > 3.0 else rel
         snr = d - f
         x[b] = (0.0 if snr < 0.0 else 50.0 if snr > 50.0 else snr) * 0.1
         if b == 0:

@@ -10,6 +10,9 @@ graph's short band levels, the voicing and the onset strength:
   seconds: a steady room, or the music's quiet moments), for the whole signal, < 250 Hz,
   four octaves from 250 Hz to 4 kHz and > 4 kHz: a voice over soft guitar or piano lifts
   its formant (1–4 kHz) and sibilant bands far more than the music's own fluctuations do;
+- each band's level against its median segment of the same window (its typical level:
+  under a song, mostly the music's), which tells a voice over loud music from the music
+  alone better than the floor does (cross-validated +6 dB mixes: 0.86 → 0.90 F1);
 - spectral shape (each band against the whole) and spectral flux (each band's change since
   the previous block: sustained notes decay smoothly, a voice moves);
 - periodicity: plucked and struck strings are *more* periodic than a voice (one steady
@@ -42,7 +45,7 @@ from installation.analysis.taps import DECIMATE_FROM, TAP_INDEX
 BASE_FEATURES: tuple[str, ...] = (
     *(f"snr_{b}" for b in BANDS), *(f"shape_{b}" for b in BANDS[1:]),
     *(f"flux_{b}" for b in BANDS), "voicing", "onset", "music_voicing",
-    *(f"drop_{b}" for b in BANDS))
+    *(f"drop_{b}" for b in BANDS), *(f"rel_{b}" for b in BANDS))
 N_FEATURES = len(BASE_FEATURES)
 # Two models: the graph measures the bands decimated from 32 kHz up ("hi": trained at
 # 48 and 44.1 kHz) and at the engine rate below ("lo": trained at 22.05, 16 and 8 kHz).
@@ -150,6 +153,7 @@ class VoiceModel:
         self.state = np.zeros(S_EMA + 5 * hidden)
         for b in range(N_BANDS):
             self.state[b * BAND_FIELDS + 3] = math.inf
+            self.state[b * BAND_FIELDS + 6] = math.inf
         # Segments close at least FLOOR_SEGMENT_S apart: this many are ever alive at once.
         self.ring = np.zeros((N_BANDS, int(floor_window_s / FLOOR_SEGMENT_S) + 3, 2))
         self.x = np.zeros(N_FEATURES)  # the last block's features
