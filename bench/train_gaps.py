@@ -2,17 +2,17 @@
 
     .venv/bin/python bench/train_gaps.py [--eval /work/shared/eval] [--family hi|lo|both]
 
-Runs the pyo graph over every speech and mix file of the developer set *except* the
-held-out speech sources (:data:`HELD_OUT`, all their mixes included), and over more mixes
-of the same training speech (``bench/augment.py``: the dev music at other offsets and ten
-synthetic pieces, -3 to +18 dB, -42 to -8 dBFS; and alone at -48 to -3 dBFS, some over
-a noise floor). Each block is labelled speech (inside a
-labelled word) or not (inside a gap, or before/after the words), skipping blocks within
-15 ms of a word boundary and the words' inaudible tails (:func:`labels_for`). Voice-free
-negatives: the dev music pieces after silence, seeded synthetic chords
-(:func:`negatives`) and the synthetic pieces. Fits a small one-hidden-layer network
-(numpy, Adam, seeded) and writes ``installation/analysis/gap_model_hi.npz`` (engine
-rates 48 and 44.1 kHz) and ``gap_model_lo.npz`` (22.05, 16 and 8 kHz). Takes a few minutes.
+Runs the pyo graph over every speech and mix file of the developer set *except* the held-out
+speech sources (:data:`HELD_OUT`, all their mixes included), and over more mixes of the same
+training speech (``bench/augment.py``: the dev music at other offsets and ten synthetic
+pieces, 14 per file at -6 to +18 dB, -42 to -8 dBFS; and alone at -48 to -3 dBFS, some over
+a noise floor). Each block is labelled speech (inside a labelled word) or not (inside a gap,
+or before/after the words), skipping blocks within 15 ms of a word boundary and the words'
+inaudible tails (:func:`labels_for`). Voice-free negatives: the dev music pieces after
+silence, seeded synthetic chords (:func:`negatives`) and the synthetic pieces. Fits a small
+one-hidden-layer network (numpy, Adam, seeded) and writes
+``installation/analysis/gap_model_hi.npz`` (engine rates 48 and 44.1 kHz) and
+``gap_model_lo.npz`` (22.05, 16 and 8 kHz). Takes a few minutes.
 """
 
 from __future__ import annotations
