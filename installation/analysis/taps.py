@@ -17,21 +17,27 @@ def gap_window_samples(sample_rate: float) -> int:
     return max(32, int(round(GAP_WINDOW_S * sample_rate)))
 
 
-# From this engine rate up the gap bands run decimated (the "hi" voice model), below it at
-# the engine rate ("lo"); decimated, they run at no less than BAND_MIN_RATE.
-DECIMATE_FROM = 32000
+# The lowest rate the graph decimates to: the pitch block always goes as low as this, the
+# gap bands only from DECIMATE_FROM up (the "hi" voice model; below it they run at the
+# engine rate, the "lo" model).
 BAND_MIN_RATE = 11025
+DECIMATE_FROM = 32000
+
+
+def decimation(sample_rate: float, min_rate: float = BAND_MIN_RATE) -> int:
+    """The largest power of two that divides ``sample_rate`` down to ``min_rate`` or more
+    (4 at 44.1 and 48 kHz, 2 at 22.05 and 32 kHz, 1 at 16 kHz)."""
+    factor = 1
+    while sample_rate / (factor * 2) >= min_rate:
+        factor *= 2
+    return factor
 
 
 def gap_band_decimation(sample_rate: float) -> int:
     """By how much the graph decimates the gap bands at ``sample_rate`` (1 below 32 kHz;
-    else the largest power of two that keeps them at 11.025 kHz or more: 4 at 44.1 and
-    48 kHz, 2 at 32 kHz). A 5.5 kHz Nyquist still holds the top band's 4-5.5 kHz."""
-    factor = 1
-    if sample_rate >= DECIMATE_FROM:
-        while sample_rate / (factor * 2) >= BAND_MIN_RATE:
-            factor *= 2
-    return factor
+    else :func:`decimation`: 4 at 44.1 and 48 kHz, 2 at 32 kHz). A 5.5 kHz Nyquist still
+    holds the top band's 4-5.5 kHz."""
+    return decimation(sample_rate) if sample_rate >= DECIMATE_FROM else 1
 
 
 def read_lag_s(block_size: int, sample_rate: float) -> float:

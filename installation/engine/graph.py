@@ -13,8 +13,8 @@ import math
 import numpy as np
 import pyo
 
-from installation.analysis.taps import (BAND_MIN_RATE, TAPS, gap_band_decimation,
-                                        gap_window_samples)
+from installation.analysis.taps import (BAND_MIN_RATE, TAPS, decimation,
+                                        gap_band_decimation, gap_window_samples)
 from installation.config import AnalysisConfig
 
 LEVEL_WINDOW_S = 0.0213  # 1024 samples at 48 kHz
@@ -46,9 +46,7 @@ class AnalysisGraph:
         # Pitch and voicing run at ~12 kHz inside a pyo downsampling block: YIN's cost
         # grows with the square of its window, and voice pitch needs nothing above 1 kHz.
         # The 1 kHz low-pass before decimation is the anti-alias filter (-30 dB at 6 kHz).
-        factor = 1
-        while sample_rate / (factor * 2) >= 11025:
-            factor *= 2
+        factor = decimation(sample_rate)
         self.pitch_rate = sample_rate / factor
         winsize = 1 << max(7, math.ceil(math.log2(2.2 * self.pitch_rate / s.pitch_min_hz)))
         lp = keep(pyo.ButLP(x, freq=1000))
@@ -90,14 +88,14 @@ class AnalysisGraph:
         # 11-16 kHz (see gap_band_decimation): a quarter of the cost at 44.1 and 48 kHz.
         # No anti-alias filter: what sits above the new Nyquist folds into the bands, the
         # same way in training and in a show.
-        half = gap_band_decimation(sample_rate)
+        band_factor = gap_band_decimation(sample_rate)
         first_gap_object = len(self._objects)
-        if half > 1:
-            server.beginResamplingBlock(-half)
+        if band_factor > 1:
+            server.beginResamplingBlock(-band_factor)
             xb = keep(pyo.Resample(x, mode=0))
         else:
             xb = x
-        nb = max(16, nf // half)
+        nb = max(16, nf // band_factor)
 
         def short_ms(sig: pyo.PyoObject) -> pyo.PyoObject:
             return keep(pyo.Average(keep(sig * sig), size=nb))
@@ -107,11 +105,11 @@ class AnalysisGraph:
             return short_ms(keep(pyo.ButBP(xb, freq=f0, q=f0 / lo)))
 
         bands = [short_ms(xb), octave(250), octave(500), octave(1000), octave(2000)]
-        if sample_rate / half >= BAND_MIN_RATE:
+        if sample_rate / band_factor >= BAND_MIN_RATE:
             bands.append(short_ms(keep(pyo.ButHP(xb, freq=4000))))
         else:  # no band above 4 kHz at lower rates (ButHP would sit near Nyquist)
             bands.append(keep(pyo.Sig(0.0)))
-        if half > 1:
+        if band_factor > 1:
             server.endResamplingBlock()
         # What the gap detector adds to the graph (bench/bench_gaps.py times it).
         self.gap_objects = tuple(self._objects[first_gap_object:])
