@@ -77,6 +77,7 @@ N_OUT = len(OUT)
 (D_LIKELIHOOD, D_WORD_START, D_WORD_END, D_GAP_START, D_GAP_EMITTED, D_IN_GAP, D_WORDS,
  D_P, D_VOICED, D_RUN_START, D_ONSET, D_FOOT, D_FALL, D_RUN_SNR, D_WORD_SNR,
  D_QUIET_START, D_RG_HEAD, D_RG_COUNT, D_WT_HEAD, D_WT_COUNT) = range(N_OUT, N_OUT + 20)
+assert D_RG_COUNT == D_RG_HEAD + 1 and D_WT_COUNT == D_WT_HEAD + 1  # as _ring_push reads them
 D_RECENT = N_OUT + 20  # the last RECENT_GAPS pauses (s), a ring
 RECENT_GAPS = 8
 D_WORD_TIMES = D_RECENT + RECENT_GAPS  # word start times in the rate window, a ring
@@ -229,6 +230,20 @@ def predict_gap(prm, s) -> float:
     return math.exp(total / (prm[P_PRIOR_WEIGHT] + n))
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _ring_push(s, data: int, cap: int, head_at: int, value: float) -> None:
+    """Append ``value`` to the ring of ``cap`` slots at ``s[data:]`` whose head and count
+    are ``s[head_at]`` and ``s[head_at + 1]``; when it is full, forget the oldest."""
+    head = int(s[head_at])
+    n = int(s[head_at + 1])
+    if n == cap:
+        head = (head + 1) % cap
+        n -= 1
+    s[data + (head + n) % cap] = value
+    s[head_at] = head
+    s[head_at + 1] = n + 1
+
+
 @njit(cache=True, nogil=True)
 def _end_gap(prm, s, end: float) -> None:
     s[D_IN_GAP] = 0.0
@@ -236,14 +251,7 @@ def _end_gap(prm, s, end: float) -> None:
     duration = end - s[D_GAP_START]
     s[D_GAP_DURATION] = duration
     if duration >= prm[P_GAP_MIN]:
-        head = int(s[D_RG_HEAD])
-        n = int(s[D_RG_COUNT])
-        if n == RECENT_GAPS:  # forget the oldest
-            head = (head + 1) % RECENT_GAPS
-            n -= 1
-        s[D_RECENT + (head + n) % RECENT_GAPS] = duration
-        s[D_RG_HEAD] = head
-        s[D_RG_COUNT] = n + 1
+        _ring_push(s, D_RECENT, RECENT_GAPS, D_RG_HEAD, duration)
 
 
 @njit(cache=True, nogil=True)
@@ -311,15 +319,7 @@ def decide(prm, s, time: float, p: float, snr_db: float) -> None:
             s[D_WORD_STARTED] = 1.0
             s[D_WORD_START] = start
             s[D_WORDS] += 1.0
-            cap = s.shape[0] - D_WORD_TIMES
-            head = int(s[D_WT_HEAD])
-            n = int(s[D_WT_COUNT])
-            if n == cap:  # more words than the ring holds: forget the oldest
-                head = (head + 1) % cap
-                n -= 1
-            s[D_WORD_TIMES + (head + n) % cap] = start
-            s[D_WT_HEAD] = head
-            s[D_WT_COUNT] = n + 1
+            _ring_push(s, D_WORD_TIMES, s.shape[0] - D_WORD_TIMES, D_WT_HEAD, start)
     elif speaking and t_sig - s[D_QUIET_START] >= prm[P_CONFIRM]:
         speaking = False
         s[D_WORD_ENDED] = 1.0
