@@ -113,8 +113,8 @@ class GapDetector:
             v.state, v.ring, v.x, self._s) = k.pack_detector(
             v.consts, prm, v.b1, v.w2, v.w, v.state, v.ring, v.x, decisions)
         self._out = self._s[:k.N_OUT]
-        # Compile (or load from numba's disk cache) now, not on a live stream's first block.
-        k.decide(self._prm, self._s.copy(), 0.0, 0.0, 0.0)
+        # Compile (or load from numba's disk cache) the live path now, not on a live
+        # stream's first block (advance(), for studying the decisions, loads on first use).
         k.detect_one(self._params, self._state.copy(), np.zeros(len(TAPS)), 0.0, 0.0, 0.0)
 
     # What a frame carries (see FeatureFrame), then the rest of the state.

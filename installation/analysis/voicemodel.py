@@ -40,7 +40,7 @@ import numpy as np
 from installation.analysis.gapkernel import (BAND_FIELDS, BAND_TAPS, BANDS, FLUX_SPAN_SAMPLES,
                                              MAX_FLUX_LAG, N_BANDS, N_CONSTS, S_EMA,
                                              voice_block, voice_many)
-from installation.analysis.taps import DECIMATE_FROM, TAP_INDEX
+from installation.analysis.taps import DECIMATE_FROM
 
 BASE_FEATURES: tuple[str, ...] = (
     *(f"snr_{b}" for b in BANDS), *(f"shape_{b}" for b in BANDS[1:]),
@@ -157,10 +157,8 @@ class VoiceModel:
         # Segments close at least FLOOR_SEGMENT_S apart: this many are ever alive at once.
         self.ring = np.zeros((N_BANDS, int(floor_window_s / FLOOR_SEGMENT_S) + 3, 2))
         self.x = np.zeros(N_FEATURES)  # the last block's features
-        # Compile (or load from numba's disk cache) now, on a scratch copy of the state,
-        # rather than on the first block of a live stream.
-        voice_block(self.state.copy(), self.ring.copy(), self.w, self.b1, self.w2,
-                    self.consts, np.zeros(len(TAP_INDEX)), 0.0, 0.0, 0.0, np.zeros(N_FEATURES))
+        # Nothing is compiled here: a live stream runs the detector's packed kernel, which
+        # GapDetector loads at start-up; step() and run() load theirs on first use.
 
     def step(self, row: np.ndarray, t_sig: float, voicing: float, onset_db: float) -> float:
         """The likelihood of one block: ``row`` is its tap row (float64, ``len(TAPS)``),
