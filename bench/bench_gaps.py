@@ -245,8 +245,7 @@ def main() -> int:
     result = {"audio_s": audio_s, "rate": args.rate, "held_out": list(HELD_OUT),
               "cost_per_audio_s": {m: c / audio_s for m, c in cost.items()}, "scores": {}}
     print(f"{len(files)} files, {audio_s:.1f} s of audio; ours at {args.rate} Hz, block 256\n")
-    print("| split | kind | method | P | R | F1 | tp/fp/fn | start med/p90 (bias) ms | "
-          "end med/p90 (bias) ms | delay med ms |")
+    print(f"| split | kind | method | {scoring.SUMMARY_HEADER} |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     for split in ("dev", "held-out"):
         for kind in kinds:
@@ -255,12 +254,7 @@ def main() -> int:
                     continue
                 s = scoring.summarise(scores[(m, kind, split)])
                 result["scores"][f"{split}/{kind}/{m}"] = s
-                print(f"| {split} | {kind} | {m} | {s['precision']:.2f} | {s['recall']:.2f} | "
-                      f"**{s['f1']:.3f}** | {s['tp']}/{s['fp']}/{s['fn']} | "
-                      f"{s['start_med_ms']:.0f}/{s['start_p90_ms']:.0f} "
-                      f"({s['start_bias_ms']:+.0f}) | {s['end_med_ms']:.0f}/"
-                      f"{s['end_p90_ms']:.0f} ({s['end_bias_ms']:+.0f}) | "
-                      f"{s['delay_med_ms']:.0f} |")
+                print(f"| {split} | {kind} | {m} | {scoring.summary_cells(s)} |")
     if PREDICTIONS:
         e = np.array(PREDICTIONS)
         n = len(e)

@@ -107,7 +107,7 @@ def measured(root: Path, cache: Path | None) -> dict:
               flush=True)
         rows = analyse(evaluated + extra + voice_free)
         labelled = {w: train_gaps.labels_for(
-            w, train_gaps.block_features(w, RATE, BLOCK, rows=rows[w][0])[1])
+            w, train_gaps.signal_times(len(rows[w][0]), RATE, BLOCK))
             for w in evaluated + extra}
     out = {"evaluated": evaluated, "extra": extra, "voice_free": voice_free, "rows": rows,
            "labelled": labelled}
@@ -181,16 +181,11 @@ def main() -> int:
                     found.setdefault(scoring.label_kind(lab), []).append(
                         scoring.score_file(gaps, lab["gaps"]))
         print(f"\n{name}: folds {[(sorted(g), sorted(m)) for g, m in folds]}")
-        print("| kind | P | R | F1 | tp/fp/fn | start med/p90 (bias) ms | "
-              "end med/p90 (bias) ms | delay med ms |")
+        print(f"| kind | {scoring.SUMMARY_HEADER} |")
         print("|---|---|---|---|---|---|---|---|")
         for kind in ("speech", "mix+12", "mix+6", "mix+0"):
             s = scoring.summarise(found[kind])
-            print(f"| {kind} | {s['precision']:.2f} | {s['recall']:.2f} | **{s['f1']:.3f}** | "
-                  f"{s['tp']}/{s['fp']}/{s['fn']} | {s['start_med_ms']:.0f}/"
-                  f"{s['start_p90_ms']:.0f} ({s['start_bias_ms']:+.0f}) | "
-                  f"{s['end_med_ms']:.0f}/{s['end_p90_ms']:.0f} ({s['end_bias_ms']:+.0f}) | "
-                  f"{s['delay_med_ms']:.0f} |", flush=True)
+            print(f"| {kind} | {scoring.summary_cells(s)} |", flush=True)
     return 0
 
 

@@ -84,6 +84,20 @@ def _pct(values: list[float], q: float) -> float:
     return v[lo] + (v[hi] - v[lo]) * (k - lo)
 
 
+# The summary's columns as the benches print them (markdown), after their own key columns.
+SUMMARY_HEADER = ("P | R | F1 | tp/fp/fn | start med/p90 (bias) ms | end med/p90 (bias) ms | "
+                  "delay med ms")
+
+
+def summary_cells(s: dict) -> str:
+    """:func:`summarise`'s figures as the cells under :data:`SUMMARY_HEADER`."""
+    return (f"{s['precision']:.2f} | {s['recall']:.2f} | **{s['f1']:.3f}** | "
+            f"{s['tp']}/{s['fp']}/{s['fn']} | "
+            f"{s['start_med_ms']:.0f}/{s['start_p90_ms']:.0f} ({s['start_bias_ms']:+.0f}) | "
+            f"{s['end_med_ms']:.0f}/{s['end_p90_ms']:.0f} ({s['end_bias_ms']:+.0f}) | "
+            f"{s['delay_med_ms']:.0f}")
+
+
 def summarise(scores: list[FileScore]) -> dict:
     """Precision, recall, F1, median / p90 absolute start/end errors, their signed medians
     (``*_bias_ms``: detected - labelled) and the median delay (ms) over the matches of

@@ -49,18 +49,26 @@ def block_features(wav: Path, sample_rate: int = 48000, block_size: int = 256,
                    rows=None):
     """(the network's inputs per block, signal time per block), as the live detector
     computes them (the same kernel, with a blank model: features only)."""
-    from installation.analysis.frames import FrameBuilder, voicing_and_strength
+    from installation.analysis.frames import voicing_and_strength
     from installation.engine.offline import analyse_taps
 
     if rows is None:
         rows, _ = analyse_taps(wav, sample_rate=sample_rate, block_size=block_size)
     block_s = block_size / sample_rate
-    lag_s = FrameBuilder.gap_lag_s(block_size, sample_rate)
     voicing, strength = voicing_and_strength(rows)
-    t_sig = (np.arange(len(rows)) + 1) * block_s - lag_s
+    t_sig = signal_times(len(rows), sample_rate, block_size)
     model = VoiceModel(block_s, sample_rate, weights=blank_weights())
     _, x = model.run(rows, t_sig, voicing, strength, features=True)
     return with_context(x, block_s), t_sig
+
+
+def signal_times(n: int, sample_rate: int = 48000, block_size: int = 256) -> np.ndarray:
+    """The signal time (s) each of ``n`` blocks' gap cues describe: the block's end less the
+    gap bands' lag (what the labels are read at)."""
+    from installation.analysis.frames import FrameBuilder
+
+    lag_s = FrameBuilder.gap_lag_s(block_size, sample_rate)
+    return (np.arange(n) + 1) * (block_size / sample_rate) - lag_s
 
 
 def labels_for(wav: Path, t: np.ndarray, margin: float = 0.015, tail_db: float = 30.0):
