@@ -14,9 +14,10 @@ from installation.features import FEATURE_NAMES, FeatureFrame
 BLOCK = 256 / 48000
 
 
-def _drive(det: GapDetector, pattern: list[tuple[float, float]]):
-    """Feed likelihoods: ``pattern`` is (seconds, p) runs. Returns per-block snapshots."""
-    out, t = [], 0.0
+def _drive(det: GapDetector, pattern: list[tuple[float, float]], start: float = 0.0):
+    """Feed likelihoods: ``pattern`` is (seconds, p) runs, from time ``start``. Returns
+    per-block snapshots."""
+    out, t = [], start
     for seconds, p in pattern:
         for _ in range(int(round(seconds / BLOCK))):
             t += BLOCK
@@ -241,7 +242,7 @@ def test_a_nan_from_upstream_does_not_stop_the_detector():
     det = GapDetector(BLOCK, lag_s=0.0)
     _drive(det, [(0.5, 0.0), (0.4, 1.0)])
     det.advance(0.9 + BLOCK, float("nan"))
-    _drive_from(det, 0.9 + BLOCK, [(0.3, 0.0), (0.4, 1.0), (0.3, 0.0)])
+    _drive(det, [(0.3, 0.0), (0.4, 1.0), (0.3, 0.0)], start=0.9 + BLOCK)
     assert det.words == 2 and len(det.recent_gaps) == 1
     assert 0.0 <= det.gap_depth <= 1.0
     rows = _random_rows(1500, seed=4)
@@ -267,13 +268,6 @@ def test_a_nan_from_upstream_does_not_stop_the_detector():
     assert len(va[late]) > 400
     np.testing.assert_allclose(va[late, depth],
                                np.array([f.values() for f in c])[late, depth], atol=1e-4)
-
-
-def _drive_from(det: GapDetector, t: float, pattern: list[tuple[float, float]]) -> None:
-    for seconds, p in pattern:
-        for _ in range(int(round(seconds / BLOCK))):
-            t += BLOCK
-            det.advance(t, p)
 
 
 def test_flux_spans_the_same_time_at_any_block_size():
