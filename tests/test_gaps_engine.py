@@ -212,3 +212,60 @@ def test_each_gap_band_hears_its_own_octave(tmp_path, rate):
         others = max(v for b, v in levels.items() if b != band)
         assert loudest == band, (freq, levels)
         assert levels[band] - others >= 4.0, (freq, levels)
+
+
+def test_graph_bands_are_the_meter_over_the_file(tmp_path):
+    """The graph's band taps are the BandMeter run over the file's samples, block for block
+    (the TableFill hands the meter each computed block once, in order)."""
+    from installation.analysis.bands import FIRST_TAP, SHORT_BANDS, BandMeter
+    from installation.analysis.taps import TAPS
+    from installation.engine.offline import analyse_taps
+    from installation.engine.sources import load_mono
+
+    rate, block = 48000, 256
+    path = tmp_path / "words.wav"
+    y, _ = sequence([0.3, 0.15], sr=rate)
+    sf.write(str(path), y, rate)
+    rows, _ = analyse_taps(path, sample_rate=rate, block_size=block)
+    samples = load_mono(path, rate).astype(np.float32)
+    meter = BandMeter(rate, block)
+    want = np.zeros((len(rows), len(TAPS)))
+    for r in range(len(rows)):
+        chunk = samples[r * block:(r + 1) * block]
+        meter.measure(np.pad(chunk, (0, block - len(chunk))), block, want[r])
+    cols = slice(FIRST_TAP, FIRST_TAP + len(SHORT_BANDS))
+    assert rows[:, cols].any()
+    np.testing.assert_allclose(rows[:, cols], want[:, cols], rtol=1e-9, atol=1e-18)
+
+
+def test_band_filters_are_pyos_butterworths(tmp_path):
+    """The meter's coefficients are pyo's own ButBP and ButHP: the same filters in pyo,
+    on the same noise, give the same output (to pyo's float32)."""
+    import math
+
+    import pyo
+    from scipy.signal import lfilter
+
+    from installation.analysis.bands import AIR_HZ, OCTAVES_HZ, band_coefficients
+    from installation.engine.server import boot_server
+
+    rate, n = 12000, 4096
+    server = boot_server("offline", sample_rate=rate, block_size=256)
+    try:
+        x = (np.random.default_rng(5).standard_normal(n) * 0.2).astype(np.float32)
+        source_table = pyo.DataTable(size=n, init=x.tolist())
+        source = pyo.TableRead(source_table, freq=source_table.getRate(), loop=0).play()
+        filters = [pyo.ButBP(source, freq=lo * math.sqrt(2), q=math.sqrt(2))
+                   for lo in OCTAVES_HZ] + [pyo.ButHP(source, freq=AIR_HZ)]
+        tables = [pyo.DataTable(size=n) for _ in filters]
+        fills = [pyo.TableFill(f, t) for f, t in zip(filters, tables)]
+        server.recordOptions(dur=n / rate, filename=str(tmp_path / "out.wav"), fileformat=0,
+                             sampletype=0)
+        server.start()
+        for coef, table in zip(band_coefficients(rate)[1:], tables):
+            got = np.asarray(table.getBuffer(), dtype=np.float64)
+            want = lfilter(coef[:3], [1.0, coef[3], coef[4]], x.astype(np.float64))
+            np.testing.assert_allclose(got[:n - 256], want[:n - 256], rtol=0, atol=1e-5)
+        del fills
+    finally:
+        server.shutdown()

@@ -13,8 +13,8 @@ import math
 import numpy as np
 import pyo
 
-from installation.analysis.taps import (BAND_MIN_RATE, TAPS, decimation,
-                                        gap_band_decimation, gap_window_samples)
+from installation.analysis.bands import FIRST_TAP, SHORT_BANDS, BandMeter
+from installation.analysis.taps import TAPS, decimation
 from installation.config import AnalysisConfig
 
 LEVEL_WINDOW_S = 0.0213  # 1024 samples at 48 kHz
@@ -82,41 +82,23 @@ class AnalysisGraph:
         centroid = keep(pyo.Centroid(x, size=1024))
         # The gap detector's bands: short windows (~10 ms) so a word's end shows within
         # two blocks. Voice puts its formants (1-4 kHz) and sibilants (> 4 kHz) where soft
-        # guitar and piano have little energy; 250 Hz-1 kHz is where both live.
-        nf = gap_window_samples(sample_rate)
-        # From 32 kHz up the bands (and the whole signal's short level) run decimated to
-        # 11-16 kHz (see gap_band_decimation): a quarter of the cost at 44.1 and 48 kHz.
-        # No anti-alias filter: what sits above the new Nyquist folds into the bands, the
-        # same way in training and in a show.
-        band_factor = gap_band_decimation(sample_rate)
-        first_gap_object = len(self._objects)
-        if band_factor > 1:
-            server.beginResamplingBlock(-band_factor)
-            xb = keep(pyo.Resample(x, mode=0))
-        else:
-            xb = x
-        nb = max(16, nf // band_factor)
-
-        def short_ms(sig: pyo.PyoObject) -> pyo.PyoObject:
-            return keep(pyo.Average(keep(sig * sig), size=nb))
-
-        def octave(lo: float) -> pyo.PyoObject:  # an octave band lo..2lo, 2nd order
-            f0 = lo * math.sqrt(2.0)
-            return short_ms(keep(pyo.ButBP(xb, freq=f0, q=f0 / lo)))
-
-        bands = [short_ms(xb), octave(250), octave(500), octave(1000), octave(2000)]
-        if sample_rate / band_factor >= BAND_MIN_RATE:
-            bands.append(short_ms(keep(pyo.ButHP(xb, freq=4000))))
-        else:  # no band above 4 kHz at lower rates (ButHP would sit near Nyquist)
-            bands.append(keep(pyo.Sig(0.0)))
-        if band_factor > 1:
-            server.endResamplingBlock()
-        # What the gap detector adds to the graph (bench/bench_gaps.py times it).
-        self.gap_objects = tuple(self._objects[first_gap_object:])
+        # guitar and piano have little energy; 250 Hz-1 kHz is where both live. They are
+        # measured in compiled code (analysis.bands) from each block's raw samples, which a
+        # TableFill copies into a table in C: the same filters as pyo objects cost several
+        # times as much.
+        block_size = int(server.getBufferSize())
+        self.bands = BandMeter(sample_rate, block_size)
+        self._band_table = pyo.DataTable(size=2 * block_size)
+        self._band_buffer = np.asarray(self._band_table.getBuffer())
+        fill = keep(pyo.TableFill(x, self._band_table))
+        self._band_end = fill._base_objs[0].getCurrentPos  # the next sample to be written
+        # What the gap detector adds to the graph (bench/bench_gaps.py times it, with
+        # read_bands).
+        self.gap_objects = (fill,)
         self.taps: tuple[pyo.PyoObject, ...] = (
             ms, peak, low_ms, mean_square(mid), mean_square(high),
-            env_fast, env_slow, lag, xy_lo, xy, xy_hi, xx, dd, centroid, *bands)
-        assert len(self.taps) == len(TAPS)
+            env_fast, env_slow, lag, xy_lo, xy, xy_hi, xx, dd, centroid)
+        assert len(self.taps) == FIRST_TAP and len(self.taps) + len(SHORT_BANDS) == len(TAPS)
         # PyoObject.get() is _base_objs[0]._getStream().getValue() behind argument checks
         # that cost more than the read itself; bind the stream getters once.
         self._getters = tuple(tap._base_objs[0]._getStream().getValue for tap in self.taps)
@@ -128,6 +110,12 @@ class AnalysisGraph:
         """
         for i, get in enumerate(self._getters):
             out[i] = get()
+        self.read_bands(out)
+
+    def read_bands(self, out: np.ndarray) -> None:
+        """Measure the gap bands over the block just computed; write them into ``out``.
+        Called once per computed block (the meter advances over each block once)."""
+        self.bands.measure(self._band_buffer, int(self._band_end()), out)
 
     def stop(self) -> None:
         for obj in self._objects:
