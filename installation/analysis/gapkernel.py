@@ -184,12 +184,15 @@ def voice_block(state, ring, w, b1, w2, consts, row, t_sig, voicing, onset_db, x
     x[base + 1] = (30.0 if onset_db > 30.0 else onset_db) * 0.1
     x[base + 2] = music - voicing
     # the network: the three projections (now, and what feeds the two context averages)
-    # as one pass over the weight rows, contiguous for the compiler to vectorise
+    # as one pass over the weight rows, contiguous for the compiler to vectorise, in
+    # float32 (w is float32; the sums go into the state's scratch, read as float32): half
+    # the memory traffic and twice the vector width of float64, for the same likelihood
+    # to ~1e-6
     h = b1.shape[0]
-    acc = state[S_EMA + 2 * h:S_EMA + 5 * h]
+    acc = state[S_EMA + 2 * h:S_EMA + 5 * h].view(np.float32)[:3 * h]
     acc[:] = 0.0
     for i in range(w.shape[0]):
-        xi = x[i]
+        xi = np.float32(x[i])
         if xi != 0.0:
             for k in range(3 * h):
                 acc[k] += xi * w[i, k]
@@ -382,8 +385,13 @@ def _pack(parts, lead: int = 0) -> tuple[np.ndarray, list[np.ndarray], list[int]
 def pack_detector(consts, prm, b1, w2, w, vm_state, ring, x, decisions):
     """The whole detector's ``params`` and ``state`` arrays (header filled in), and views
     of them in place of each part, in the order given: bind those instead of the
-    originals, so the block-by-block and the packed calls share one state."""
-    params, p_views, p_at = _pack((consts, prm, b1, w2, w), lead=N_HEADER)
+    originals, so the block-by-block and the packed calls share one state. ``w`` is
+    float32: it is stored two values to a float64 slot (:func:`_weights` reads it back)."""
+    flat = np.zeros(w.size + w.size % 2, dtype=np.float32)
+    flat[:w.size] = w.ravel()
+    params, p_views, p_at = _pack((consts, prm, b1, w2, flat.view(np.float64)),
+                                  lead=N_HEADER)
+    p_views[4] = p_views[4].view(np.float32)[:w.size].reshape(w.shape)
     state, s_views, s_at = _pack((vm_state, ring, x, decisions))
     params[[H_CONSTS, H_PRM, H_B1, H_W2, H_W]] = p_at
     params[H_W_ROWS], params[H_W_COLS] = w.shape
@@ -406,7 +414,8 @@ def _unpack(params, state):
     w2 = params[c:c + h]
     rows = int(params[H_W_ROWS])
     c = int(params[H_W])
-    w = params[c:c + rows * 3 * h].reshape((rows, 3 * h))
+    n = rows * 3 * h
+    w = params[c:c + (n + 1) // 2].view(np.float32)[:n].reshape((rows, 3 * h))
     r = int(params[H_RING])
     xo = int(params[H_X])
     cap = int(params[H_RING_CAP])

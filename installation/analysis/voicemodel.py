@@ -97,13 +97,15 @@ def blank_weights() -> tuple[np.ndarray, ...]:
 def fold(model: tuple[np.ndarray, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
     """Fold the input normalisation into the first layer and split it by context, so the
     averages run on the hidden side (one ``(n, 3h)`` product per block instead of a
-    ``(3n, h)`` one on averaged inputs): ``(W (n, 3h), b1 (h,), w2 (h,), b2)``."""
+    ``(3n, h)`` one on averaged inputs): ``(W (n, 3h), b1 (h,), w2 (h,), b2)``. ``W`` is
+    float32: the kernel runs that product in float32 (half the cost, the same likelihood to
+    ~1e-6)."""
     mean, std, w1, b1, w2, b2 = model
     n = N_FEATURES
     w1 = w1 / std[:, None]
     b1 = b1 - mean @ w1
     blocks = [w1[k * n:(k + 1) * n] for k in range(1 + len(CONTEXT_TAUS_S))]
-    return (np.ascontiguousarray(np.hstack(blocks)), np.ascontiguousarray(b1),
+    return (np.ascontiguousarray(np.hstack(blocks), dtype=np.float32), np.ascontiguousarray(b1),
             np.ascontiguousarray(w2, dtype=np.float64), float(b2))
 
 
