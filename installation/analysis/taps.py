@@ -61,6 +61,8 @@ TAPS: tuple[str, ...] = (
     "xx",          # mean of x(t)² on the same signal
     "dd",          # mean of x(t−lag)²
     "centroid",    # spectral centroid, Hz
+    # the gap detector's short bands, measured by analysis/bands.py (BandMeter) from each
+    # block's raw samples
     "fast_ms",     # mean square of the input over a short (~10 ms) window
     "b250_ms",     # mean square 250 – 500 Hz over ~10 ms (the gap detector's bands)
     "b500_ms",     # mean square 500 Hz – 1 kHz over ~10 ms
