@@ -150,7 +150,7 @@ def table_fill_seconds(seconds: float, rate: int, with_fill: bool, block: int = 
     return spent
 
 
-def table_fill_cost(rate: int, repeat: int, seconds: float = 120.0, copies: int = 8) -> float:
+def table_fill_cost(rate: int, repeat: int, seconds: float = 120.0, copies: int = 32) -> float:
     """CPU s per second of audio that the TableFill adds to the graph: the median over
     ``repeat`` (at least 5) back-to-back pairs of the difference with and without
     ``copies`` copies (so their cost stands above the machine's jitter), divided by
