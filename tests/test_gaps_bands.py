@@ -111,3 +111,18 @@ def test_silence_after_a_loud_passage_reads_zero_and_never_below():
 def test_a_block_that_the_decimation_does_not_divide_is_refused():
     with pytest.raises(ValueError, match="multiple"):
         BandMeter(48000, 250)
+
+
+def test_a_nan_or_inf_sample_is_read_as_silence_and_forgotten():
+    """One bad sample from a faulty input must not poison the filters' memories (which
+    would silence the bands for the rest of a show): it is read as 0."""
+    rate, block = 48000, 256
+    rng = np.random.default_rng(11)
+    y = rng.standard_normal(rate // 2) * 0.3
+    bad = y.copy()
+    bad[5000], bad[9000], bad[9004] = np.nan, np.inf, -np.inf  # all three are decimated
+    got = _meter_rows(bad, rate, block, 2 * block)
+    clean = y.copy()
+    clean[[5000, 9000, 9004]] = 0.0
+    assert np.isfinite(got).all()
+    np.testing.assert_allclose(got, _meter_rows(clean, rate, block, 2 * block), rtol=1e-12)

@@ -77,6 +77,9 @@ N_HEADER = 5
 N_COEF = 5
 N_MEM = 4
 RESUM_WINDOWS = 32  # 0.34 s at 44.1-48 kHz
+# A sample beyond this (or NaN) is read as 0: one NaN in a filter's memory would silence
+# its band for the rest of the show.
+SAMPLE_LIMIT = 1e3
 
 
 def _layout(n_bands: int) -> tuple[int, int, int, int]:
@@ -92,7 +95,7 @@ def measure_block(table, end, st, out) -> None:
     ``end``; write each band's mean square at the block's end into the tap row ``out``.
 
     ``st`` is the meter's state (the layout above). Like pyo's ``Average``, a level reads 0
-    until half a window has been seen. The running sums are summed afresh every
+    until half a window has been seen. A NaN or infinite sample is read as 0. The running sums are summed afresh every
     ``RESUM_WINDOWS`` windows (and never read below 0), so their rounding errors never
     pile up.
     """
@@ -123,6 +126,8 @@ def measure_block(table, end, st, out) -> None:
         index = start
         for _ in range(n):
             x = np.float64(table[index])
+            if not -SAMPLE_LIMIT <= x <= SAMPLE_LIMIT:  # NaN or inf from a bad input
+                x = 0.0
             index += factor
             if index >= size:
                 index -= size
