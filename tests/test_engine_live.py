@@ -69,3 +69,22 @@ def test_silent_backend_runs_on_the_wall_clock(wav):
     assert frames[-1].time >= 0.8
     assert np.median([f.pitch_hz for f in frames if 0.2 < f.time < 0.7]) == pytest.approx(
         220, rel=0.01)
+
+
+@pytest.mark.jack
+def test_jack_live_frames_equal_the_offline_analysis(jack_server, wav):
+    """The same file through JACK in real time and through the offline server gives the same
+    frames, gap bands included (the TableFill hands the band meter each block once)."""
+    from installation.engine.offline import analyse_file
+    from test_gaps_engine import sequence
+
+    y, _ = sequence([0.3, 0.15], sr=48000)
+    path = wav(y, 48000)
+    _, live, _ = _run_live("jack", path, len(y) / 48000)
+    offline = analyse_file(path)
+    n = min(len(live), len(offline)) - 2
+    assert n > 0.9 * len(offline) - 2
+    got = np.array([f.values() for f in live[:n]])
+    want = np.array([f.values() for f in offline[:n]])
+    np.testing.assert_array_equal(np.nan_to_num(got, nan=-7.0), np.nan_to_num(want, nan=-7.0))
+    assert max(f.word_start for f in live) >= 0.5  # it heard the words
