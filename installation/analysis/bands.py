@@ -12,9 +12,9 @@ The filters are pyo's ``ButBP`` and ``ButHP`` (the same coefficient formulas) an
 level is the mean of the last window's squares at the block's last (decimated) sample,
 where a pyo tap reads. The graph copies each block's raw samples into a table in
 C (pyo's ``TableFill``) and hands the table to :meth:`BandMeter.measure` once per block: one
-compiled call, where the same DSP as pyo objects (a resampler, five filters, six squarers
-and six running averages in a downsampling block) cost several times as much per second of
-audio (``bench/bench_gaps.py`` measures the meter).
+compiled call. The same DSP as pyo objects (a resampler, five filters, six squarers and six
+running averages in a downsampling block) cost more per second of audio
+(``bench/bench_gaps.py`` times the meter; docs/benchmarks.md has the figures).
 
 Each level is a running sum of its window of squares, summed afresh a few times a second:
 a running sum left for weeks piles up its rounding errors (pyo's ``Average`` also keeps the
@@ -95,9 +95,9 @@ def measure_block(table, end, st, out) -> None:
     ``end``; write each band's mean square at the block's end into the tap row ``out``.
 
     ``st`` is the meter's state (the layout above). Like pyo's ``Average``, a level reads 0
-    until half a window has been seen. A NaN or infinite sample is read as 0. The running sums are summed afresh every
-    ``RESUM_WINDOWS`` windows (and never read below 0), so their rounding errors never
-    pile up.
+    until half a window has been seen. A NaN or infinite sample is read as 0. The running
+    sums are summed afresh every ``RESUM_WINDOWS`` windows (and never read below 0), so
+    their rounding errors never pile up.
     """
     block = int(st[H_BLOCK])
     factor = int(st[H_FACTOR])

@@ -386,7 +386,7 @@ def pack_detector(consts, prm, b1, w2, w, vm_state, ring, x, decisions):
     """The whole detector's ``params`` and ``state`` arrays (header filled in), and views
     of them in place of each part, in the order given: bind those instead of the
     originals, so the block-by-block and the packed calls share one state. ``w`` is
-    float32: it is stored two values to a float64 slot (:func:`_weights` reads it back)."""
+    float32: it is stored two values to a float64 slot (:func:`_unpack` reads it back)."""
     flat = np.zeros(w.size + w.size % 2, dtype=np.float32)
     flat[:w.size] = w.ravel()
     params, p_views, p_at = _pack((consts, prm, b1, w2, flat.view(np.float64)),

@@ -105,8 +105,8 @@ def fold(model: tuple[np.ndarray, ...]) -> tuple[np.ndarray, np.ndarray, np.ndar
     w1 = w1 / std[:, None]
     b1 = b1 - mean @ w1
     blocks = [w1[k * n:(k + 1) * n] for k in range(1 + len(CONTEXT_TAUS_S))]
-    return (np.ascontiguousarray(np.hstack(blocks), dtype=np.float32), np.ascontiguousarray(b1),
-            np.ascontiguousarray(w2, dtype=np.float64), float(b2))
+    return (np.ascontiguousarray(np.hstack(blocks), dtype=np.float32),
+            np.ascontiguousarray(b1), np.ascontiguousarray(w2, dtype=np.float64), float(b2))
 
 
 def with_context(x: np.ndarray, block_s: float) -> np.ndarray:

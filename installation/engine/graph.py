@@ -84,16 +84,15 @@ class AnalysisGraph:
         # two blocks. Voice puts its formants (1-4 kHz) and sibilants (> 4 kHz) where soft
         # guitar and piano have little energy; 250 Hz-1 kHz is where both live. They are
         # measured in compiled code (analysis.bands) from each block's raw samples, which a
-        # TableFill copies into a table in C: the same filters as pyo objects cost several
-        # times as much.
+        # TableFill copies into a table in C: the same filters as pyo objects cost more.
         block_size = int(server.getBufferSize())
         self.bands = BandMeter(sample_rate, block_size)
         self._band_table = pyo.DataTable(size=2 * block_size)
         self._band_buffer = np.asarray(self._band_table.getBuffer())
         fill = keep(pyo.TableFill(x, self._band_table))
         self._band_end = fill._base_objs[0].getCurrentPos  # the next sample to be written
-        # What the gap detector adds to the graph (bench/bench_gaps.py times it, with
-        # read_bands).
+        # What the gap detector adds to the pyo graph (bench/bench_gaps.py times it; the
+        # meter, called by read_bands, is timed on its own).
         self.gap_objects = (fill,)
         self.taps: tuple[pyo.PyoObject, ...] = (
             ms, peak, low_ms, mean_square(mid), mean_square(high),
