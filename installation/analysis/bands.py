@@ -82,7 +82,9 @@ RESUM_WINDOWS = 32  # 0.34 s at 44.1-48 kHz
 SAMPLE_LIMIT = 1e3
 
 
+@njit(cache=True, nogil=True, inline="always")
 def _layout(n_bands: int) -> tuple[int, int, int, int]:
+    """Where the coefficients, memories, running sums and windows of ``n_bands`` start."""
     coef = N_HEADER
     mem = coef + N_COEF * n_bands
     sums = mem + N_MEM * n_bands
@@ -105,10 +107,7 @@ def measure_block(table, end, st, out) -> None:
     first = int(st[H_FIRST])
     seen = int(st[H_SEEN])
     n_bands = (st.shape[0] - N_HEADER) // (N_COEF + N_MEM + 1 + window)
-    coef = N_HEADER
-    mem = coef + N_COEF * n_bands
-    sums = mem + N_MEM * n_bands
-    squares = sums + n_bands
+    coef, mem, sums, squares = _layout(n_bands)
     size = table.shape[0]
     start = (end - block) % size
     n = block // factor
