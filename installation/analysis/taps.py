@@ -41,9 +41,9 @@ def gap_band_decimation(sample_rate: float) -> int:
 
 
 def read_lag_s(block_size: int, sample_rate: float) -> float:
-    """How far a tap row lags its block's end (s): pyo's ``get()`` returns the *first*
-    sample of the last computed buffer, so a row describes the signal up to the start of
-    its block (+1 sample)."""
+    """How far a tap row lags its block's end (s): pyo's ``get()`` returns the *last*
+    sample of the last computed buffer (its docstring says the first; its C code reads
+    ``data[bufsize - 1]``), so a row describes the signal up to the start of its block."""
     return (block_size - 1) / sample_rate
 
 TAPS: tuple[str, ...] = (
