@@ -166,3 +166,24 @@ def test_seconds_decodes_only_a_prefix_and_gives_the_same_frames(wav):
     assert np.array_equal(part[: int(1.55 * 48000)], whole[: int(1.55 * 48000)])
     short = analyse_file(path, seconds=1.5)
     assert short == analyse_file(path)[: len(short)]
+
+
+def test_nan_and_infinite_samples_are_read_as_silence_and_counted(wav, caplog):
+    # A float file can hold NaN or inf; left in, one would stay in pyo's filters and
+    # running sums for the rest of the file (level, pitch and onsets gone for good).
+    sr = 48000
+    x = sine(440, 2.0, sr, 0.5)
+    x[int(0.8 * sr)] = np.nan
+    x[int(0.9 * sr)] = np.inf
+    x[int(0.9 * sr) + 7] = -np.inf
+    with caplog.at_level("WARNING", logger="installation.engine.sources"):
+        frames = analyse_file(wav(x, sr))
+    assert "3 samples are not finite (NaN or infinite), read as silence" in caplog.text
+    assert "signal.wav" in caplog.text
+    values = [[getattr(f, name) for name in ("level_rms_db", "pitch_hz", "voicing",
+                                             "gap_depth")] for f in frames]
+    assert np.isfinite(values).all()
+    # after the bad samples the tone reads as it did before them
+    assert median(frames, "level_rms_db", 1.2) == pytest.approx(
+        median(frames, "level_rms_db", 0.2, 0.7), abs=0.2)
+    assert median(frames, "pitch_hz", 1.2) == pytest.approx(440, rel=0.01)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 from pathlib import Path
 
@@ -11,6 +12,8 @@ import soundfile as sf
 import soxr
 
 SUPPORTED = (".wav", ".flac", ".ogg", ".aif", ".aiff")
+
+log = logging.getLogger(__name__)
 
 
 class SourceError(ValueError):
@@ -36,7 +39,12 @@ def file_info(path: Path) -> sf._SoundFileInfo:
 def load_mono(path: Path, sample_rate: int, *, seconds: float | None = None) -> np.ndarray:
     """Decode any supported file, mix to mono, resample (soxr, high quality) to
     ``sample_rate``. Returns float32 samples. ``seconds`` decodes only that much (plus
-    0.1 s, so the resampler's edge lies beyond it), not a whole long file."""
+    0.1 s, so the resampler's edge lies beyond it), not a whole long file.
+
+    A float file can hold NaN or infinite samples, which an integer one (or a sound card)
+    cannot: they are read as silence, with a warning that counts them. Left in, one would
+    stay in pyo's filters and running sums for the rest of the file, and the resampler
+    would smear it over its neighbours first."""
     info = file_info(path)
     frames = -1
     if seconds is not None:
@@ -45,6 +53,12 @@ def load_mono(path: Path, sample_rate: int, *, seconds: float | None = None) -> 
         data, sr = sf.read(str(path), frames=frames, dtype="float32", always_2d=True)
     except (RuntimeError, sf.LibsndfileError) as exc:
         raise SourceError(f"{path}: cannot decode audio ({exc})") from None
+    bad = ~np.isfinite(data)
+    if bad.any():
+        n = int(bad.sum())
+        log.warning("%s: %d sample%s not finite (NaN or infinite), read as silence",
+                    path, n, " is" if n == 1 else "s are")
+        data[bad] = 0.0
     mono = data.mean(axis=1) if info.channels > 1 else data[:, 0]
     if sr != sample_rate:
         mono = soxr.resample(mono, sr, sample_rate, quality="HQ")
