@@ -2,7 +2,8 @@
 in the same run, on the same files, scored the same way (``bench/scoring.py``).
 
     .venv/bin/python bench/bench_gaps.py [--eval /work/shared/eval] [--json OUT]
-                                         [--rate 48000] [--no-anchors] [--repeat 3]
+                                         [--rate 48000] [--block 256] [--no-anchors]
+                                         [--repeat 3]
 
 Files: every ``speech/*.wav`` and ``mix/*.wav`` of the eval folder (labels beside them).
 Results are split into *dev* (the files the model was fitted on) and *held-out* (the speech
@@ -150,7 +151,8 @@ def table_fill_seconds(seconds: float, rate: int, with_fill: bool, block: int = 
     return spent
 
 
-def table_fill_cost(rate: int, repeat: int, seconds: float = 120.0, copies: int = 32) -> float:
+def table_fill_cost(rate: int, repeat: int, block: int = 256, seconds: float = 120.0,
+                    copies: int = 32) -> float:
     """CPU s per second of audio that the TableFill adds to the graph: the median over
     ``repeat`` (at least 5) back-to-back pairs of the difference with and without
     ``copies`` copies (so their cost stands above the machine's jitter), divided by
@@ -165,7 +167,7 @@ def table_fill_cost(rate: int, repeat: int, seconds: float = 120.0, copies: int 
         for with_fill in (True, False):
             with ctx.Pool(1) as pool:
                 spent[with_fill] = pool.apply(table_fill_seconds,
-                                              (seconds, rate, with_fill, 256, copies))
+                                              (seconds, rate, with_fill, block, copies))
         diffs.append(spent[True] - spent[False])
     return max(0.0, float(np.median(diffs))) / seconds / copies
 
@@ -220,6 +222,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--eval", type=Path, default=Path("/work/shared/eval"))
     ap.add_argument("--rate", type=int, default=48000, help="engine rate for our detector")
+    ap.add_argument("--block", type=int, default=256, help="engine block size (samples)")
     ap.add_argument("--json", type=Path, help="write every figure here")
     ap.add_argument("--no-anchors", action="store_true")
     ap.add_argument("--repeat", type=int, default=3, help="best of N for the costs")
@@ -243,7 +246,7 @@ def main() -> int:
         first = len(PREDICTIONS)
         for _ in range(args.repeat):
             found = {}
-            g, t_all, t_det, t_bands = ours(wav, args.rate)
+            g, t_all, t_det, t_bands = ours(wav, args.rate, args.block)
             found["ours"] = g
             best["ours"] = min(best.get("ours", 1e9), t_all)
             best["ours_detector"] = min(best.get("ours_detector", 1e9), t_det)
@@ -264,13 +267,15 @@ def main() -> int:
         for m in methods:
             scores.setdefault((m, kind, split), []).append(scoring.score_file(found[m],
                                                                               labels["gaps"]))
-    cost["ours_table_fill"] = table_fill_cost(args.rate, args.repeat) * audio_s
+    cost["ours_table_fill"] = table_fill_cost(args.rate, args.repeat, args.block) * audio_s
     cost["ours_whole_detector"] = (cost["ours_table_fill"] + cost["ours_band_meter"]
                                    + cost["ours_detector"])
     kinds = ["speech", "mix+12", "mix+6", "mix+0"]
-    result = {"audio_s": audio_s, "rate": args.rate, "held_out": list(HELD_OUT),
+    result = {"audio_s": audio_s, "rate": args.rate, "block": args.block,
+              "held_out": list(HELD_OUT),
               "cost_per_audio_s": {m: c / audio_s for m, c in cost.items()}, "scores": {}}
-    print(f"{len(files)} files, {audio_s:.1f} s of audio; ours at {args.rate} Hz, block 256\n")
+    print(f"{len(files)} files, {audio_s:.1f} s of audio; ours at {args.rate} Hz, "
+          f"block {args.block}\n")
     print(f"| split | kind | method | {scoring.SUMMARY_HEADER} |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     for split in ("dev", "held-out"):

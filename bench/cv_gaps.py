@@ -1,15 +1,17 @@
 """Cross-validation of the gap detector over speech sources: how it does on voices it never saw.
 
     .venv/bin/python bench/cv_gaps.py [--eval /work/shared/eval] [--folds 4] [--seeds 0,1]
-                                      [--cache rows.pkl]
-    .venv/bin/python bench/cv_gaps.py --by-music [--cache rows.pkl]
+                                      [--rate 48000] [--cache rows.pkl]
+    .venv/bin/python bench/cv_gaps.py --by-music [--rate 48000] [--cache rows.pkl]
 
 The developer set has 17 speech sources; the held-out split of ``bench_gaps.py`` keeps four
 of them (14 gaps per kind, so one gap moves F1 by ~0.04). Here every source is tested by a
 model that was fitted without it and without any mix of it: the sources are dealt into
 ``--folds`` groups (shuffled by each seed of ``--seeds``); for each group the model is
 refitted exactly as ``train_gaps.py`` fits the shipped one (the same features, augmented
-mixes, negatives and three-network average), engine at 48 kHz only, and the live detector's
+mixes, negatives and three-network average), with the engine at one rate (``--rate``, 48 kHz
+by default; the shipped "lo" model is fitted at 16, 22.05 and 8 kHz together, a fold's
+model at ``--rate`` only), and the live detector's
 decisions (default settings) are scored on that group's speech and mix files. The figures
 are summed over all groups: 52 gaps per kind and seed.
 
@@ -22,12 +24,14 @@ mix, augmented mix or voice-free excerpt of that piece, so it is tested on a voi
 piece of music it has never heard (the synthetic pieces stay in training). Every
 evaluated file is in exactly one fold.
 
-``--cache FILE`` keeps what the pyo graph measured (every file's tap rows and labels) in
-FILE: the first run writes it, later runs read it and recompute the cues from the rows with
-the working tree's kernel, so trying a new cue or model setting skips the analysis (one
-shuffle: 41 s from the cache against 1 min 43 s measuring, with the same figures). (The
-graph itself must not have changed since the cache was written: delete it when
-``installation/engine/graph.py`` or ``bench/augment.py`` changes.)
+``--cache FILE`` keeps what the pyo graph measured (every file's tap rows, and the words
+of every labelled file) in FILE: the first run writes it, later runs read it and recompute
+the cues and the training targets from them with the working tree's code, so trying a new
+cue, model setting or timing skips the analysis (one shuffle: 41 s from the cache against
+1 min 43 s measuring, with the same figures). (The graph itself must not have changed since
+the cache was written: delete it when ``installation/engine/graph.py`` or
+``bench/augment.py`` changes. A cache holds one rate: the run says so if ``--rate``
+differs.)
 """
 
 from __future__ import annotations
@@ -48,7 +52,6 @@ import numpy as np  # noqa: E402
 import scoring  # noqa: E402
 import train_gaps  # noqa: E402
 
-RATE = 48000
 BLOCK = 256
 
 
@@ -65,33 +68,39 @@ def piece(wav: Path) -> str | None:
     return parts[1] if len(parts) > 1 else None
 
 
-def analyse(files: list[Path]) -> dict[Path, tuple]:
-    """``{wav: (tap rows, pitch rate)}``, one pyo run per file (in a fresh process per
-    batch: pyo caps the servers one process may boot)."""
+def analyse(files: list[Path], rate: int) -> dict[Path, tuple]:
+    """``{wav: (tap rows, pitch rate)}`` with the engine at ``rate``, one pyo run per file
+    (in a fresh process per batch: pyo caps the servers one process may boot)."""
+    import functools
     import multiprocessing
 
     ctx = multiprocessing.get_context("spawn")
     with ctx.Pool(2, maxtasksperchild=8) as pool:
-        out = pool.map(_one, files, chunksize=1)
+        out = pool.map(functools.partial(_one, rate=rate), files, chunksize=1)
     return dict(zip(files, out))
 
 
-def _one(wav: Path) -> tuple:
+def _one(wav: Path, rate: int) -> tuple:
     from installation.engine.offline import analyse_taps
 
-    return analyse_taps(wav, sample_rate=RATE, block_size=BLOCK)
+    return analyse_taps(wav, sample_rate=rate, block_size=BLOCK)
 
 
-def measured(root: Path, cache: Path | None) -> dict:
-    """What the graph measured for the cross-validation: the evaluated files, the augmented
-    mixes and the voice-free files (lists of paths; the generated ones no longer exist),
-    each file's ``(rows, pitch rate)``, and each labelled file's training ``(y, keep)``.
-    Read from ``cache`` when it exists, else measured (and written there if given)."""
+def measured(root: Path, cache: Path | None, rate: int) -> dict:
+    """What the graph measured for the cross-validation with the engine at ``rate``: the
+    evaluated files, the augmented mixes and the voice-free files (lists of paths; the
+    generated ones no longer exist), each file's ``(rows, pitch rate)``, and each labelled
+    file's ``(words, clean speech wav)`` (``train_gaps.word_labels``). Read from ``cache``
+    when it exists, else measured (and written there if given)."""
     import pickle
 
     if cache is not None and cache.exists():
         with cache.open("rb") as f:
-            return pickle.load(f)
+            data = pickle.load(f)
+        if data.get("rate") != rate or "words" not in data:
+            raise SystemExit(f"{cache} holds another rate or an older layout: delete it, "
+                             f"or pass its --rate")
+        return data
     evaluated = train_gaps.dev_files(root)
     with tempfile.TemporaryDirectory() as tmp:
         # Every source's augmented mixes (train_gaps makes them for its training sources
@@ -105,26 +114,24 @@ def measured(root: Path, cache: Path | None) -> dict:
         voice_free = train_gaps.negatives(root, Path(tmp)) + pieces
         print(f"analysing {len(evaluated) + len(extra) + len(voice_free)} files ...",
               flush=True)
-        rows = analyse(evaluated + extra + voice_free)
-        labelled = {w: train_gaps.labels_for(
-            w, train_gaps.signal_times(len(rows[w][0]), RATE, BLOCK))
-            for w in evaluated + extra}
-    out = {"evaluated": evaluated, "extra": extra, "voice_free": voice_free, "rows": rows,
-           "labelled": labelled}
+        rows = analyse(evaluated + extra + voice_free, rate)
+        words = {w: train_gaps.word_labels(w) for w in evaluated + extra}
+    out = {"rate": rate, "evaluated": evaluated, "extra": extra, "voice_free": voice_free,
+           "rows": rows, "words": words}
     if cache is not None:
         with cache.open("wb") as f:
             pickle.dump(out, f)
     return out
 
 
-def detect(model: dict, rows: np.ndarray, pitch_rate: float) -> list[dict]:
+def detect(model: dict, rows: np.ndarray, pitch_rate: float, rate: int) -> list[dict]:
     """The gaps ``installation gaps`` would print with ``model`` instead of the shipped
     one: the same frame builder and the same reading of its frames."""
     from installation.analysis.frames import FrameBuilder
     from installation.analysis.gaps import gaps_from_frames
 
     weights = tuple(model[k] for k in ("mean", "std", "W1", "b1", "w2", "b2"))
-    frames = FrameBuilder(RATE, BLOCK, pitch_rate, gap_weights=weights).push_many(rows)
+    frames = FrameBuilder(rate, BLOCK, pitch_rate, gap_weights=weights).push_many(rows)
     return gaps_from_frames(frames)
 
 
@@ -133,17 +140,20 @@ def main() -> int:
     ap.add_argument("--eval", type=Path, default=Path("/work/shared/eval"))
     ap.add_argument("--folds", type=int, default=4)
     ap.add_argument("--seeds", default="0,1", help="fold shuffles, comma-separated")
+    ap.add_argument("--rate", type=int, default=48000, help="engine rate (Hz)")
     ap.add_argument("--cache", type=Path, help="keep the graph's measurements here (read "
                     "them if the file exists)")
     ap.add_argument("--by-music", action="store_true",
                     help="one fold per music piece, with the voices mixed over it")
     args = ap.parse_args()
-    data = measured(args.eval, args.cache)
+    data = measured(args.eval, args.cache, args.rate)
     evaluated, extra, voice_free = data["evaluated"], data["extra"], data["voice_free"]
-    labelled = data["labelled"]
+    # The training targets, at the times the working tree's frame builder reads.
+    labelled = {w: train_gaps.labels_from(*data["words"][w], train_gaps.signal_times(
+        len(data["rows"][w][0]), args.rate, BLOCK)) for w in evaluated + extra}
     speech = [w for w in evaluated if w.parent.name == "speech"]
     # The cues, from the measured rows with this tree's kernel.
-    feats = {w: train_gaps.block_features(w, RATE, BLOCK, rows=rows)[0]
+    feats = {w: train_gaps.block_features(w, args.rate, BLOCK, rows=rows)[0]
              for w, (rows, _) in data["rows"].items()}
     sources = sorted({source(w) for w in speech})
     if args.by_music:
@@ -177,7 +187,7 @@ def main() -> int:
             for w in evaluated:
                 if source(w) in group:
                     lab = scoring.load_labels(w)
-                    gaps = detect(model, *data["rows"][w])
+                    gaps = detect(model, *data["rows"][w], args.rate)
                     found.setdefault(scoring.label_kind(lab), []).append(
                         scoring.score_file(gaps, lab["gaps"]))
         print(f"\n{name}: folds {[(sorted(g), sorted(m)) for g, m in folds]}")

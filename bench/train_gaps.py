@@ -71,17 +71,27 @@ def signal_times(n: int, sample_rate: int = 48000, block_size: int = 256) -> np.
     return (np.arange(n) + 1) * (block_size / sample_rate) - lag_s
 
 
+def word_labels(wav: Path) -> tuple[list[dict], Path]:
+    """A labelled wav's words and the clean speech file their tails are measured on (the
+    wav itself, or a mix's ``mix.speech``)."""
+    lab = json.loads(wav.with_suffix(".json").read_text())
+    clean = wav.parents[1] / lab["mix"]["speech"] if "mix" in lab else wav
+    return lab["words"], clean
+
+
 def labels_for(wav: Path, t: np.ndarray, margin: float = 0.015, tail_db: float = 30.0):
+    """Targets per block time ``t`` for a labelled wav (:func:`labels_from`)."""
+    return labels_from(*word_labels(wav), t, margin, tail_db)
+
+
+def labels_from(words: list[dict], clean: Path, t: np.ndarray, margin: float = 0.015,
+                tail_db: float = 30.0) -> tuple[np.ndarray, np.ndarray]:
     """Targets per block time ``t``: 1 inside a labelled word, 0 outside. Blocks within
     ``margin`` of a word edge, and the weak parts of words (the clean voice's 10 ms RMS
     more than ``tail_db`` below the word's loudest 10 ms: a decay the labels count as word
     but no one hears under music), are left out of training (``keep`` False)."""
     import soundfile as sf
 
-    lab = json.loads(wav.with_suffix(".json").read_text())
-    clean = wav
-    if "mix" in lab:
-        clean = wav.parents[1] / lab["mix"]["speech"]
     x, sr = sf.read(str(clean), dtype="float64", always_2d=True)
     x = x.mean(axis=1)
     hop = max(1, int(0.01 * sr))
@@ -90,7 +100,7 @@ def labels_for(wav: Path, t: np.ndarray, margin: float = 0.015, tail_db: float =
     y = np.zeros(len(t))
     keep = np.ones(len(t), bool)
     idx = np.clip((t * sr).astype(int), 0, len(x) - 1)
-    for w in lab["words"]:
+    for w in words:
         inside = (t >= w["start"]) & (t < w["end"])
         y[inside] = 1.0
         a, b = int(w["start"] * sr), int(w["end"] * sr)
