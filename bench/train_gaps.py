@@ -67,7 +67,7 @@ def signal_times(n: int, sample_rate: int = 48000, block_size: int = 256) -> np.
     gap bands' lag (what the labels are read at)."""
     from installation.analysis.frames import FrameBuilder
 
-    lag_s = FrameBuilder.gap_lag_s(block_size, sample_rate)
+    lag_s = FrameBuilder.gap_lag_s(sample_rate)
     return (np.arange(n) + 1) * (block_size / sample_rate) - lag_s
 
 

@@ -116,6 +116,23 @@ def test_block_size_sweep_gives_the_same_gaps(wav, engine_sr, block):
     _check(gaps_from_frames(frames), truth, tol_s=0.04 + block / engine_sr)
 
 
+@pytest.mark.parametrize("engine_sr, block", [(48000, 256), (48000, 1024), (16000, 256),
+                                              (8000, 256)])
+def test_boundaries_are_not_a_block_early(wav, engine_sr, block):
+    """Gap starts and ends land on the true pauses, not a block before them, at every rate
+    and block size: the median signed error of six pauses' starts and of their ends is
+    within 15 ms (once, with the lag counting a whole block, 24 ms early at 48 kHz with
+    1024-sample blocks and 30 ms at 8 kHz)."""
+    x, truth = sequence([0.3, 0.15, 0.5, 0.25, 0.4, 0.2])
+    frames = analyse_file(wav(x, 16000), sample_rate=engine_sr, block_size=block)
+    gaps = gaps_from_frames(frames)
+    assert len(gaps) == len(truth), (gaps, truth)
+    starts = [g["start"] - s for g, (s, _) in zip(gaps, truth)]
+    ends = [g["end"] - e for g, (_, e) in zip(gaps, truth)]
+    assert abs(np.median(starts)) < 0.015, starts
+    assert abs(np.median(ends)) < 0.015, ends
+
+
 def _chord(seconds: float, sr: int, freqs=(196.0, 246.9, 293.7, 392.0), decay_s=3.0):
     t = np.arange(int(seconds * sr)) / sr
     x = np.zeros_like(t)
@@ -269,3 +286,25 @@ def test_band_filters_are_pyos_butterworths(tmp_path):
         del fills
     finally:
         server.shutdown()
+
+
+@pytest.mark.parametrize("rate,block", [(48000, 256), (16000, 64), (8000, 256)])
+def test_a_row_describes_its_block_through_its_end(tmp_path, rate, block):
+    """Row r (frame time = the end of block r) already holds block r: a burst in the last
+    samples of block 10 shows in row 10's level, onset and gap band taps, and nothing shows
+    in row 9. The gap detector's timing (FrameBuilder.gap_lag_s, the training labels'
+    times) rests on this: with a lag of a block its boundaries and labels sat a block early."""
+    from installation.analysis.bands import FIRST_TAP, SHORT_BANDS
+    from installation.analysis.taps import TAP_INDEX
+    from installation.engine.offline import analyse_taps
+
+    x = np.zeros(rate)
+    end = 11 * block
+    x[end - 8:end] = 0.9 * np.hanning(8)
+    path = tmp_path / "burst.wav"
+    sf.write(str(path), x, rate, subtype="FLOAT")
+    rows, _ = analyse_taps(path, sample_rate=rate, block_size=block)
+    cols = [TAP_INDEX["ms"], TAP_INDEX["env_fast"],
+            *range(FIRST_TAP, FIRST_TAP + len(SHORT_BANDS) - (rate < 12000))]
+    assert (rows[10, cols] > 1e-12).all(), rows[10, cols]
+    assert not rows[:10, cols].any()

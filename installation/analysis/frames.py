@@ -11,7 +11,7 @@ from installation.analysis.gapkernel import OUT as GAP_OUT
 from installation.analysis.gaps import GapDetector
 from installation.analysis.levels import _AES17_OFFSET_DB, ms_to_dbfs, peak_to_dbfs
 from installation.analysis.onsets import OnsetDetector
-from installation.analysis.taps import TAPS, gap_window_samples, read_lag_s
+from installation.analysis.taps import TAPS, gap_window_samples
 from installation.config import AnalysisConfig
 from installation.features import FEATURE_NAMES, FLOOR_DB, FeatureFrame
 
@@ -88,8 +88,7 @@ class FrameBuilder:
         s = self.settings
         self.onsets = OnsetDetector(s.onset_threshold_db, s.onset_refractory_s)
         block_s = self.block_size / self.sample_rate
-        self.gaps = GapDetector(block_s, lag_s=self.gap_lag_s(self.block_size,
-                                                                self.sample_rate),
+        self.gaps = GapDetector(block_s, lag_s=self.gap_lag_s(self.sample_rate),
                                 sample_rate=self.sample_rate,
                                 floor_window_s=s.gap_floor_window_s,
                                 abs_floor_db=s.gap_floor_db, on_threshold=s.gap_threshold,
@@ -99,11 +98,12 @@ class FrameBuilder:
                                 weights=self.gap_weights)
 
     @staticmethod
-    def gap_lag_s(block_size: int, sample_rate: float) -> float:
+    def gap_lag_s(sample_rate: float) -> float:
         """How far the gap bands' window centre lies behind a block's end (s): half a
-        window plus the read lag."""
-        return (read_lag_s(block_size, sample_rate)
-                + 0.5 * gap_window_samples(sample_rate) / sample_rate)
+        window. A row holds its block through its end (the graph is read after the block
+        is computed; pyo's ``get()`` returns a buffer's last sample and the band meter
+        measures up to the block's last sample), whatever the block size."""
+        return 0.5 * gap_window_samples(sample_rate) / sample_rate
 
     def push_many(self, rows: np.ndarray) -> list[FeatureFrame]:
         """Frames of many rows ``(n, len(TAPS))`` at once (offline analysis): the same

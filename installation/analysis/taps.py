@@ -40,15 +40,9 @@ def gap_band_decimation(sample_rate: float) -> int:
     return decimation(sample_rate) if sample_rate >= DECIMATE_FROM else 1
 
 
-def read_lag_s(block_size: int, sample_rate: float) -> float:
-    """How far a tap row lags its block's end (s): pyo's ``get()`` returns the *last*
-    sample of the last computed buffer (its docstring says the first; its C code reads
-    ``data[bufsize - 1]``), so a row describes the signal up to the start of its block."""
-    return (block_size - 1) / sample_rate
-
 TAPS: tuple[str, ...] = (
     "ms",          # mean square of the input over the level window
-    "peak",        # largest |sample| in the block
+    "peak",        # largest |sample| in the block before (pyo's PeakAmp reads a block late)
     "low_ms",      # mean square below 250 Hz
     "mid_ms",      # mean square 250 Hz – 2 kHz
     "high_ms",     # mean square above 2 kHz
