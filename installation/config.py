@@ -53,7 +53,8 @@ class AudioConfig:
                           lo=8000, hi=192000)
     block_size: int = _f(256, "samples per audio block; one feature frame per block. The "
                          "gap detector was fitted at 256 and hears the same gaps at every "
-                         "size, its boundaries known to about a block",
+                         "size; a larger block places its boundaries less finely (to about "
+                         "half a block) and decides later",
                          choices=("64", "128", "256", "512", "1024", "2048"), kind="int_choice")
     input_channel: int = _f(0, "input channel (0-based) listened to in live shows", lo=0, hi=63)
     jack_client: str = _f("her", "JACK client name")
