@@ -92,7 +92,7 @@ class AnalysisGraph:
         fill = keep(pyo.TableFill(x, self._band_table))
         self._band_end = fill._base_objs[0].getCurrentPos  # the next sample to be written
         # What the gap detector adds to the pyo graph (bench/bench_gaps.py times it; the
-        # meter, called by read_bands, is timed on its own).
+        # meter, called by read, is timed on its own).
         self.gap_objects = (fill,)
         self.taps: tuple[pyo.PyoObject, ...] = (
             ms, peak, low_ms, mean_square(mid), mean_square(high),
@@ -103,17 +103,14 @@ class AnalysisGraph:
         self._getters = tuple(tap._base_objs[0]._getStream().getValue for tap in self.taps)
 
     def read(self, out: np.ndarray) -> None:
-        """Copy the current value of every tap into ``out`` (shape ``(len(TAPS),)``).
+        """Copy the current value of every tap into ``out`` (shape ``(len(TAPS),)``), the gap
+        bands measured over the block just computed. Call it once per computed block (the
+        band meter advances over each block once).
 
         Called from the audio thread: no allocation beyond the floats pyo returns.
         """
         for i, get in enumerate(self._getters):
             out[i] = get()
-        self.read_bands(out)
-
-    def read_bands(self, out: np.ndarray) -> None:
-        """Measure the gap bands over the block just computed; write them into ``out``.
-        Called once per computed block (the meter advances over each block once)."""
         self.bands.measure(self._band_buffer, int(self._band_end()), out)
 
     def stop(self) -> None:
