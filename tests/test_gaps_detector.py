@@ -293,3 +293,36 @@ def test_flux_spans_the_same_time_at_any_block_size():
     small = VoiceModel(64 / rate, rate).run(r1, t1, np.zeros(len(t1)), np.zeros(len(t1)),
                                             features=True)[1]
     np.testing.assert_allclose(small[3::4][1:, flux], big[1:, flux], atol=1e-9)
+
+
+def _gated(det: GapDetector, pattern: list[tuple[float, float, float]]):
+    """Feed ``(seconds, p, top_db)`` runs (the whole band 50 dB over its floor); return
+    the words and gaps (start, end) found."""
+    t, gaps = 0.0, []
+    for seconds, p, top in pattern:
+        for _ in range(int(round(seconds / BLOCK))):
+            t += BLOCK
+            det.advance(t, p, 50.0, top)
+            if det.gap_ended:
+                gaps.append((det.gap_start, det.gap_start + det.gap_duration))
+    return det.words, gaps
+
+
+def test_the_floor_gate_ends_a_word_the_network_holds_through_a_hum():
+    # The network says "voice" throughout (a hum's ripple fools it), but for 300 ms no
+    # band stands 3 dB over its floor: a pause, back-dated to where the quiet began.
+    pattern = [(0.5, 0.0, 0.0), (0.4, 1.0, 30.0), (0.3, 1.0, 1.0), (0.4, 1.0, 30.0),
+               (0.5, 0.0, 0.0)]
+    words, gaps = _gated(GapDetector(BLOCK, lag_s=0.0), pattern)
+    assert words == 2 and len(gaps) == 1
+    assert gaps[0][0] == pytest.approx(0.9, abs=BLOCK)
+    assert gaps[0][1] == pytest.approx(1.2, abs=2 * BLOCK)
+    # gate_db 0 turns it off: one long word.
+    assert _gated(GapDetector(BLOCK, lag_s=0.0, gate_db=0.0), pattern) == (1, [])
+
+
+def test_the_floor_gate_leaves_a_quiet_shorter_than_its_hold_to_the_network():
+    # 40 ms at the floor inside a phrase (under gate_hold_s): the network's call stands.
+    pattern = [(0.5, 0.0, 0.0), (0.4, 1.0, 30.0), (0.04, 1.0, 1.0), (0.4, 1.0, 30.0),
+               (0.5, 0.0, 0.0)]
+    assert _gated(GapDetector(BLOCK, lag_s=0.0), pattern) == (1, [])

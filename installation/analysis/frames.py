@@ -95,7 +95,7 @@ class FrameBuilder:
                                 off_threshold=0.7 * s.gap_threshold,
                                 word_min_s=s.word_min_s, gap_confirm_s=s.hangover_s,
                                 gap_min_s=s.gap_min_s, noise_floor_db=s.gap_noise_floor_db,
-                                weights=self.gap_weights)
+                                gate_db=s.gap_gate_db, weights=self.gap_weights)
 
     @staticmethod
     def gap_lag_s(sample_rate: float) -> float:

@@ -63,8 +63,8 @@ S_EMA = S_PEAK + N_BANDS
 # params[] (seconds, likelihoods, dB)
 (P_BLOCK, P_LAG, P_ON, P_OFF, P_SMOOTH, P_WORD_MIN, P_CONFIRM, P_GAP_MIN, P_RATE_WINDOW,
  P_FOOT, P_FOOT_MAX, P_FALL, P_MASK_DB, P_RISE_DB_S, P_TAIL_MASK_DB, P_DECAY_DB_S,
- P_PRIOR_GAP, P_PRIOR_WEIGHT) = range(18)
-N_PARAMS = 18
+ P_PRIOR_GAP, P_PRIOR_WEIGHT, P_GATE_DB, P_GATE_HOLD) = range(20)
+N_PARAMS = 20
 # state[]: first what a feature frame carries, in its order (voice ... word_duration)
 OUT = ("voice", "gap_s", "word_start", "word_end", "gap_start", "gap_end",
        "gap_start_time", "gap_emit_time", "gap_duration", "gap_depth", "gap_expected",
@@ -76,9 +76,10 @@ N_OUT = len(OUT)
 # then the rest of the state
 (D_LIKELIHOOD, D_WORD_START, D_WORD_END, D_GAP_START, D_GAP_EMITTED, D_IN_GAP, D_WORDS,
  D_P, D_VOICED, D_RUN_START, D_ONSET, D_FOOT, D_FALL, D_RUN_SNR, D_WORD_SNR,
- D_QUIET_START, D_RG_HEAD, D_RG_COUNT, D_WT_HEAD, D_WT_COUNT) = range(N_OUT, N_OUT + 20)
+ D_QUIET_START, D_RG_HEAD, D_RG_COUNT, D_WT_HEAD, D_WT_COUNT, D_GATE_START) = range(
+     N_OUT, N_OUT + 21)
 assert D_RG_COUNT == D_RG_HEAD + 1 and D_WT_COUNT == D_WT_HEAD + 1  # as _ring_push reads them
-D_RECENT = N_OUT + 20  # the last RECENT_GAPS pauses (s), a ring
+D_RECENT = N_OUT + 21  # the last RECENT_GAPS pauses (s), a ring
 RECENT_GAPS = 8
 D_WORD_TIMES = D_RECENT + RECENT_GAPS  # word start times in the rate window, a ring
 
@@ -87,7 +88,7 @@ def decision_state(word_ring: int) -> np.ndarray:
     """A fresh decision state with room for ``word_ring`` word times."""
     s = np.zeros(D_WORD_TIMES + word_ring)
     for i in (D_WORD_START, D_GAP_START, D_GAP_EMITTED, D_RUN_START, D_ONSET, D_FOOT,
-              D_FALL):
+              D_FALL, D_GATE_START):
         s[i] = math.nan
     s[D_GAP_DEPTH] = 1.0
     return s
@@ -223,6 +224,17 @@ def voice_many(state, ring, w, b1, w2, consts, rows, t_sig, voicing, onset_db, o
             out_x[i] = x
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _top_db(x) -> float:
+    """The highest of the bands' levels over their floors (dB, 0 to 50), from the
+    features the likelihood just computed (``snr_*``, the first ``N_BANDS``)."""
+    top = x[0]
+    for b in range(1, N_BANDS):
+        if x[b] > top:
+            top = x[b]
+    return top * 10.0
+
+
 @njit(cache=True, nogil=True)
 def predict_gap(prm, s) -> float:
     """The expected pause: the log-mean of the recent pauses, shrunk toward the prior."""
@@ -258,9 +270,10 @@ def _end_gap(prm, s, end: float) -> None:
 
 
 @njit(cache=True, nogil=True)
-def decide(prm, s, time: float, p: float, snr_db: float) -> None:
-    """One block's decisions from its voice likelihood ``p`` and whole-band level over
-    its floor ``snr_db``, for the block ending at ``time`` (s)."""
+def decide(prm, s, time: float, p: float, snr_db: float, top_db: float) -> None:
+    """One block's decisions from its voice likelihood ``p``, whole-band level over its
+    floor ``snr_db`` and the highest of the bands' levels over their floors ``top_db``,
+    for the block ending at ``time`` (s)."""
     t_sig = time - prm[P_LAG]
     # A likelihood that crossed a threshold on this block crossed it somewhere within it:
     # boundaries go to the middle of the block (a whole block early was 5-16 ms early on
@@ -268,6 +281,17 @@ def decide(prm, s, time: float, p: float, snr_db: float) -> None:
     edge = 0.5 * prm[P_BLOCK]
     if p != p:  # never let a NaN into the smoothed likelihood: it would stay there
         p = 0.0
+    # The floor gate: when no band has stood gate_db over its floor for gate_hold_s, there
+    # is nothing but the room, whatever the network hears in its ripple (a hum's beating
+    # harmonics read as a changing spectrum). The quiet goes back to where it began.
+    if top_db >= prm[P_GATE_DB]:
+        s[D_GATE_START] = math.nan
+    elif s[D_GATE_START] != s[D_GATE_START]:
+        s[D_GATE_START] = t_sig - edge
+    if t_sig - s[D_GATE_START] >= prm[P_GATE_HOLD]:  # (False while it is nan)
+        p = 0.0
+        if s[D_FALL] != s[D_FALL]:
+            s[D_FALL] = s[D_GATE_START]
     if snr_db > s[D_RUN_SNR]:
         s[D_RUN_SNR] = snr_db
     if snr_db > s[D_WORD_SNR]:
@@ -433,7 +457,7 @@ def detect_one(params, state, row, time, voicing, onset_db) -> None:
     consts, prm, b1, w2, w, vm, ring, x, s = _unpack(params, state)
     p = voice_block(vm, ring, w, b1, w2, consts, row, time - prm[P_LAG], voicing,
                     onset_db, x)
-    decide(prm, s, time, p, x[0] * 10.0)
+    decide(prm, s, time, p, x[0] * 10.0, _top_db(x))
 
 
 @njit(cache=True, nogil=True)
@@ -444,6 +468,6 @@ def detect_many(params, state, rows, times, voicing, onset_db, out) -> None:
     for i in range(rows.shape[0]):
         p = voice_block(vm, ring, w, b1, w2, consts, rows[i], times[i] - prm[P_LAG],
                         voicing[i], onset_db[i], x)
-        decide(prm, s, times[i], p, x[0] * 10.0)
+        decide(prm, s, times[i], p, x[0] * 10.0, _top_db(x))
         for j in range(N_OUT):
             out[i, j] = s[j]

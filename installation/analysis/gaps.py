@@ -82,6 +82,11 @@ class GapDetector:
     # Likewise its tail: the end moves later by (tail_mask_db - S) / decay_db_s.
     tail_mask_db: float = 35.0
     decay_db_s: float = 1000.0
+    # The floor gate: no voice while no band stands gate_db over its floor (a steady
+    # room: silence, noise, a hum) for gate_hold_s; shorter than a gap, so the quiet
+    # between two words of a phrase is left to the network.
+    gate_db: float = 3.0
+    gate_hold_s: float = 0.05
     weights: tuple | None = None  # the voice model's weights; None: the shipped model file
     voice: VoiceModel | None = field(default=None, repr=False)
 
@@ -102,7 +107,8 @@ class GapDetector:
                 (k.P_FALL, self.fall_threshold), (k.P_MASK_DB, self.mask_db),
                 (k.P_RISE_DB_S, self.rise_db_s), (k.P_TAIL_MASK_DB, self.tail_mask_db),
                 (k.P_DECAY_DB_S, self.decay_db_s), (k.P_PRIOR_GAP, PRIOR_GAP_S),
-                (k.P_PRIOR_WEIGHT, PRIOR_WEIGHT)):
+                (k.P_PRIOR_WEIGHT, PRIOR_WEIGHT), (k.P_GATE_DB, self.gate_db),
+                (k.P_GATE_HOLD, self.gate_hold_s)):
             prm[index] = value
         # Words start at least word_min_s apart: room for every start in the rate window.
         decisions = k.decision_state(int(self.rate_window_s / max(self.word_min_s, 0.05)) + 4)
@@ -157,10 +163,12 @@ class GapDetector:
         :data:`~installation.analysis.taps.TAPS` order). One compiled call."""
         k.detect_one(self._params, self._state, row, time, voicing, onset_db)
 
-    def advance(self, time: float, p: float, snr_db: float = 50.0) -> None:
-        """The decision half of :meth:`update`, from this block's voice likelihood ``p``
-        and whole-band level over its floor ``snr_db`` (to study the decisions alone)."""
-        k.decide(self._prm, self._s, time, p, snr_db)
+    def advance(self, time: float, p: float, snr_db: float = 50.0,
+                top_db: float | None = None) -> None:
+        """The decision half of :meth:`update`, from this block's voice likelihood ``p``,
+        whole-band level over its floor ``snr_db`` and highest band level over its floor
+        ``top_db`` (default: ``snr_db``) (to study the decisions alone)."""
+        k.decide(self._prm, self._s, time, p, snr_db, snr_db if top_db is None else top_db)
 
     def run(self, times: np.ndarray, rows: np.ndarray, voicing: np.ndarray,
             onset_db: np.ndarray) -> np.ndarray:
