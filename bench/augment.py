@@ -12,6 +12,8 @@ more, all seeded:
 - :func:`levels`: every training speech file alone at other levels (-48 to -3 dBFS over
   its words), some over a steady noise floor (white or pink, 25 to 50 dB below the words):
   clean speech must stay clean speech at any level;
+- :func:`rooms`: every training speech file in three reverberant rooms (RT60 0.2-1.2 s),
+  labelled with its dry words: a room's tail is not the voice;
 - :func:`mixes`: every training speech file over 14 random stretches of the dev music and of
   the synthetic pieces, at a voice-to-music ratio drawn from -6 to +18 dB (measured over the
   words, as the set does) and a speech level drawn from -42 to -8 dBFS.
@@ -210,4 +212,26 @@ def levels(speech: list[Path], out: Path, per_file: int = 3, seed: int = SEED + 
             x *= min(1.0, 0.98 / (np.abs(x).max() + 1e-12))
             paths.append(_write(out / f"{sp.stem}__{noise}__level{j}.wav", x, sp, lab,
                                 noise, None))
+    return paths
+
+
+def rooms(speech: list[Path], out: Path, per_file: int = 3, seed: int = SEED + 2) -> list[Path]:
+    """Each speech wav at ``per_file`` random levels in a reverberant room
+    (:func:`floors.room_tail`: RT60 0.2-1.2 s, the reverberation 12 to 0 dB under the dry
+    voice), so its tail runs on into the pauses (the labels keep the dry words: a pause
+    begins where the voice stops, not its room); same outputs as :func:`mixes`."""
+    import floors
+
+    out.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    paths = []
+    for sp in speech:
+        lab, y, words = _speech(sp)
+        for j in range(per_file):
+            tail = floors.room_tail(y, SR, words, rng.uniform(0.2, 1.2), rng)
+            x = y + tail * 10 ** (-rng.uniform(0.0, 12.0) / 20)
+            x *= 10 ** (rng.uniform(-42.0, -8.0) / 20) / _rms(x[words])
+            x *= min(1.0, 0.98 / (np.abs(x).max() + 1e-12))
+            paths.append(_write(out / f"{sp.stem}__room__rt{j}.wav", x, sp, lab, "room",
+                                None))
     return paths

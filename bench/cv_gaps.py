@@ -110,7 +110,8 @@ def measured(root: Path, cache: Path | None, rate: int) -> dict:
         pieces = augment.synth_pieces(Path(tmp) / "synth")
         music = sorted(root.glob("music/*.wav"))
         extra = (augment.mixes(speech, music + pieces, Path(tmp) / "mix")
-                 + augment.levels(speech, Path(tmp) / "level"))
+                 + augment.levels(speech, Path(tmp) / "level")
+                 + augment.rooms(speech, Path(tmp) / "room"))
         voice_free = train_gaps.negatives(root, Path(tmp)) + pieces
         print(f"analysing {len(evaluated) + len(extra) + len(voice_free)} files ...",
               flush=True)

@@ -1,4 +1,5 @@
-"""Steady room floors to put under speech: mains hum and buzz, rumble, hiss, a fan.
+"""A room around speech: steady floors (mains hum and buzz, rumble, hiss, a fan) and
+reverberation.
 
 A gallery's microphone hears more than the voice: a ground loop's hum (50 or 60 Hz and its
 harmonics), the building's rumble, a preamp's hiss, a projector's fan. ``bench_floors.py``
@@ -48,6 +49,21 @@ def floor(kind: str, n: int, sr: int, rng: np.random.Generator | None = None) ->
     else:
         raise ValueError(f"unknown floor {kind!r}: expected one of {', '.join(KINDS)}")
     return y / _rms(y)
+
+
+def room_tail(y: np.ndarray, sr: int, words: np.ndarray, rt60: float,
+              rng: np.random.Generator) -> np.ndarray:
+    """What a room adds to ``y``: ``y`` through a seeded noise impulse response decaying by
+    60 dB in ``rt60`` s and starting 2-20 ms after the direct sound, at the dry voice's RMS
+    over ``words`` (a boolean mask of its labelled words). Add it ``wet_db`` under: ``y +
+    tail * 10 ** (wet_db / 20)``."""
+    from scipy.signal import fftconvolve
+
+    n = int(rt60 * sr)
+    ir = rng.standard_normal(n) * np.exp(-6.91 * np.arange(n) / (rt60 * sr))
+    ir[:int(rng.uniform(0.002, 0.02) * sr)] = 0.0  # the direct sound comes first
+    wet = fftconvolve(y, ir)[:len(y)]
+    return wet * _rms(y[words]) / _rms(wet[words])
 
 
 def under(speech: np.ndarray, sr: int, words: list[dict], kind: str, below_db: float,

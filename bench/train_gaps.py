@@ -5,9 +5,10 @@
 Runs the pyo graph over every speech and mix file of the developer set *except* the held-out
 speech sources (:data:`HELD_OUT`, all their mixes included), and over more mixes of the same
 training speech (``bench/augment.py``: the dev music at other offsets and ten synthetic
-pieces, 14 per file at -6 to +18 dB, -42 to -8 dBFS; and alone at -48 to -3 dBFS, some over
-a noise floor). Each block is labelled speech (inside a labelled word) or not (inside a gap,
-or before/after the words), skipping blocks within 15 ms of a word boundary and the words'
+pieces, 14 per file at -6 to +18 dB, -42 to -8 dBFS; alone at -48 to -3 dBFS, some over a
+noise floor; and in three reverberant rooms, labelled with the dry words). Each block is
+labelled speech (inside a labelled word) or not (inside a gap, or before/after the words),
+skipping blocks within 15 ms of a word boundary and the words'
 inaudible tails (:func:`labels_for`). Voice-free negatives: the dev music pieces after
 silence, seeded synthetic chords (:func:`negatives`) and the synthetic pieces. Fits a small
 one-hidden-layer network (numpy, Adam, seeded) and writes
@@ -233,6 +234,7 @@ def training_files(root: Path, tmp: Path) -> tuple[list[Path], list[Path]]:
     music = sorted(root.glob("music/*.wav"))
     labelled += augment.mixes(speech, music + pieces, tmp / "mix")
     labelled += augment.levels(speech, tmp / "level")
+    labelled += augment.rooms(speech, tmp / "room")
     return labelled, negatives(root, tmp) + pieces
 
 

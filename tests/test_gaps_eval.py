@@ -106,3 +106,31 @@ def test_a_mains_hum_30_db_under_the_words_does_not_hide_the_gaps(tmp_path, kind
     # within 8-12 ms; with gap_gate_db = 0 (no gate): 0.62 and 0.71.
     assert s["f1"] >= 0.85, s
     assert s["start_med_ms"] <= 30 and s["end_med_ms"] <= 30, s
+
+
+@pytest.mark.slow
+def test_a_reverberant_room_does_not_fill_the_pauses(tmp_path):
+    """The same held-out words in a room (RT60 0.6 s, its reverberation 3 dB under the dry
+    voice): the tail runs on into every pause, and a pause still begins where the voice
+    stopped (the model was fitted on rooms like it, never on these voices)."""
+    import floors
+    import soundfile as sf
+
+    found = []
+    for i, name in enumerate(("ktuberling_seq11", "ktuberling_seq12_pink55")):
+        wav = SUBSET / f"{name}.wav"
+        labels = scoring.load_labels(wav)
+        y, sr = sf.read(str(wav), dtype="float64")
+        words = np.zeros(len(y), bool)
+        for w in labels["words"]:
+            words[int(w["start"] * sr):int(w["end"] * sr)] = True
+        y = y + floors.room_tail(y, sr, words, 0.6, np.random.default_rng(i)) * 10 ** (-3 / 20)
+        room = tmp_path / f"{name}_room.wav"
+        sf.write(str(room), y * min(1.0, 0.98 / np.abs(y).max()), sr, subtype="FLOAT")
+        found.append(scoring.score_file(gaps_from_frames(analyse_file(room)), labels["gaps"]))
+    s = scoring.summarise(found)
+    # Measured: 8 of 9 gaps and one false (F1 0.89); the tail still holds the pause's start
+    # back (median 52 ms), its end within 4 ms. The model fitted without rooms: 4 of 9
+    # (0.53), starts 103 ms late.
+    assert s["f1"] >= 0.85, s
+    assert s["start_med_ms"] <= 70 and s["end_med_ms"] <= 30, s
