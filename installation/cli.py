@@ -79,7 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "--render, it renders a deterministic preview video with the audio "
                     "muxed in, headless (EGL), and says where it wrote it.")
     r.add_argument("audio", nargs="?", type=Path, metavar="AUDIO",
-                   help="WAV, FLAC, OGG or AIFF file (default: rehearse.file in the show, "
+                   help="WAV, FLAC, OGG, MP3 or AIFF file (default: rehearse.file in the show, "
                         "else the bundled piece)")
     r.add_argument("--render", type=Path, metavar="OUT.mp4",
                    help="render a preview video here instead of opening a window")
@@ -95,7 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
         "features", parents=[common], help="print the feature frames of an audio file",
         description="Analyse a file with the same pyo analysis graph the live show uses "
                     "(pyo offline mode, causal) and print its feature frames.")
-    f.add_argument("audio", type=Path, metavar="AUDIO", help="WAV, FLAC, OGG or AIFF file")
+    f.add_argument("audio", type=Path, metavar="AUDIO", help="WAV, FLAC, OGG, MP3 or AIFF file")
     f.add_argument("--jsonl", action="store_true",
                    help="one JSON object per line and frame: time (s, end of the block), "
                         "block, and every feature (see docs/osc.md for units); without it, "
@@ -107,7 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run the live gap detector over a file (pyo offline mode, causal: only "
                     "past audio, block by block) and print every pause of at least "
                     "analysis.gap_min_s between two words.")
-    g.add_argument("audio", type=Path, metavar="AUDIO", help="WAV, FLAC, OGG or AIFF file")
+    g.add_argument("audio", type=Path, metavar="AUDIO", help="WAV, FLAC, OGG, MP3 or AIFF file")
     g.add_argument("--json", action="store_true",
                    help='a JSON array [{"start": s, "end": s, "emitted_at": s}, ...] (s from '
                         "the file's start; emitted_at is when the live detector confirmed "

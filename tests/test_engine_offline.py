@@ -187,3 +187,22 @@ def test_nan_and_infinite_samples_are_read_as_silence_and_counted(wav, caplog):
     assert median(frames, "level_rms_db", 1.2) == pytest.approx(
         median(frames, "level_rms_db", 0.2, 0.7), abs=0.2)
     assert median(frames, "pitch_hz", 1.2) == pytest.approx(440, rel=0.01)
+
+
+def test_an_mp3_is_read_like_its_wav(tmp_path):
+    """libsndfile (in soundfile's wheel) decodes MP3: an artist's rehearsal recording need
+    not be converted. The decoder's delay is compensated: the gaps land where the WAV's do."""
+    from conftest import REPO
+    from installation.analysis.gaps import gaps_from_frames
+
+    wav = REPO / "tests" / "data" / "eval_subset" / "ktuberling_seq11.wav"
+    y, sr = sf.read(str(wav))
+    mp3 = tmp_path / "words.mp3"
+    sf.write(str(mp3), y, sr, compression_level=0.0)
+    assert sf.info(str(mp3)).format == "MP3"
+    ref = gaps_from_frames(analyse_file(wav))
+    got = gaps_from_frames(analyse_file(mp3))
+    assert len(got) == len(ref) == 5
+    for a, b in zip(got, ref):
+        assert a["start"] == pytest.approx(b["start"], abs=0.015)
+        assert a["end"] == pytest.approx(b["end"], abs=0.015)

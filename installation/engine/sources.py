@@ -11,7 +11,7 @@ import pyo
 import soundfile as sf
 import soxr
 
-SUPPORTED = (".wav", ".flac", ".ogg", ".aif", ".aiff")
+SUPPORTED = (".wav", ".flac", ".ogg", ".mp3", ".aif", ".aiff")
 
 log = logging.getLogger(__name__)
 
