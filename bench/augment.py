@@ -194,25 +194,37 @@ def _pink(n: int, rng: np.random.Generator) -> np.ndarray:
     return y / _rms(y)
 
 
-def levels(speech: list[Path], out: Path, per_file: int = 3, seed: int = SEED + 1) -> list[Path]:
-    """Each speech wav alone at ``per_file`` random levels, two in three over a steady
-    noise floor; same outputs as :func:`mixes` (``mix.music`` names the noise)."""
+def _copies(speech: list[Path], out: Path, per_file: int, seed: int, make) -> list[Path]:
+    """``per_file`` copies of each speech wav, ``make(y, words, rng, j) -> (x, under,
+    name)`` making copy ``j`` of its samples ``y`` (``words``: the mask of its labelled
+    words; ``under`` goes into ``mix.music``), kept under full scale; written under ``out``
+    as :func:`mixes` writes (no SNR)."""
     out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
     paths = []
     for sp in speech:
         lab, y, words = _speech(sp)
         for j in range(per_file):
-            level = rng.uniform(-48.0, -3.0)
-            x = y * 10 ** (level / 20) / _rms(y[words])
-            noise = ("none", "white", "pink")[rng.integers(3)]
-            if noise != "none":
-                n = rng.standard_normal(len(x)) if noise == "white" else _pink(len(x), rng)
-                x = x + n / _rms(n) * 10 ** ((level - rng.uniform(25.0, 50.0)) / 20)
+            x, under, name = make(y, words, rng, j)
             x *= min(1.0, 0.98 / (np.abs(x).max() + 1e-12))
-            paths.append(_write(out / f"{sp.stem}__{noise}__level{j}.wav", x, sp, lab,
-                                noise, None))
+            paths.append(_write(out / f"{sp.stem}__{name}.wav", x, sp, lab, under, None))
     return paths
+
+
+def levels(speech: list[Path], out: Path, per_file: int = 3, seed: int = SEED + 1) -> list[Path]:
+    """Each speech wav alone at ``per_file`` random levels, two in three over a steady
+    noise floor; same outputs as :func:`mixes` (``mix.music`` names the noise)."""
+
+    def make(y, words, rng, j):
+        level = rng.uniform(-48.0, -3.0)
+        x = y * 10 ** (level / 20) / _rms(y[words])
+        noise = ("none", "white", "pink")[rng.integers(3)]
+        if noise != "none":
+            n = rng.standard_normal(len(x)) if noise == "white" else _pink(len(x), rng)
+            x = x + n / _rms(n) * 10 ** ((level - rng.uniform(25.0, 50.0)) / 20)
+        return x, noise, f"{noise}__level{j}"
+
+    return _copies(speech, out, per_file, seed, make)
 
 
 def rooms(speech: list[Path], out: Path, per_file: int = 3, seed: int = SEED + 2) -> list[Path]:
@@ -222,16 +234,10 @@ def rooms(speech: list[Path], out: Path, per_file: int = 3, seed: int = SEED + 2
     begins where the voice stops, not its room); same outputs as :func:`mixes`."""
     import floors
 
-    out.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(seed)
-    paths = []
-    for sp in speech:
-        lab, y, words = _speech(sp)
-        for j in range(per_file):
-            tail = floors.room_tail(y, SR, words, rng.uniform(0.2, 1.2), rng)
-            x = y + tail * 10 ** (-rng.uniform(0.0, 12.0) / 20)
-            x *= 10 ** (rng.uniform(-42.0, -8.0) / 20) / _rms(x[words])
-            x *= min(1.0, 0.98 / (np.abs(x).max() + 1e-12))
-            paths.append(_write(out / f"{sp.stem}__room__rt{j}.wav", x, sp, lab, "room",
-                                None))
-    return paths
+    def make(y, words, rng, j):
+        tail = floors.room_tail(y, SR, words, rng.uniform(0.2, 1.2), rng)
+        x = y + tail * 10 ** (-rng.uniform(0.0, 12.0) / 20)
+        x *= 10 ** (rng.uniform(-42.0, -8.0) / 20) / _rms(x[words])
+        return x, "room", f"room__rt{j}"
+
+    return _copies(speech, out, per_file, seed, make)
