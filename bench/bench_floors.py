@@ -13,7 +13,9 @@ the same files in the same run. Then the same speech in reverberant rooms
 scored against its dry words: a pause begins where the voice stops. The speech is split
 into dev and held-out sources as there. The floors are new to every model (the detector
 was not fitted on any of them); the model was fitted on rooms like these
-(``augment.rooms``), never with the held-out voices. Takes about two minutes.
+(``augment.rooms``), never with the held-out voices. Takes about two minutes. With
+``--mixes``: the rooms around the 51 mixes (voice and music in one room; a room's
+reverberation added to the whole mix) instead, split by SNR too.
 """
 
 from __future__ import annotations
@@ -57,10 +59,13 @@ def main() -> int:
     ap.add_argument("--depths", default="40,30,20", help="dB below the words, comma-separated")
     ap.add_argument("--no-anchors", action="store_true")
     ap.add_argument("--json", type=Path, help="write every figure here")
+    ap.add_argument("--mixes", action="store_true",
+                    help="the rooms around the mixes (voice and music in one room) instead")
     args = ap.parse_args()
-    files = sorted(args.eval.glob("speech/*.wav"))
+    folder = "mix" if args.mixes else "speech"
+    files = sorted(args.eval.glob(f"{folder}/*.wav"))
     if not files:
-        print(f"no wavs under {args.eval}/speech", file=sys.stderr)
+        print(f"no wavs under {args.eval}/{folder}", file=sys.stderr)
         return 1
     depths = [float(d) for d in args.depths.split(",")]
     gated = AnalysisConfig()
@@ -68,8 +73,8 @@ def main() -> int:
     methods = [*settings] + ([] if args.no_anchors else ["webrtc0", "webrtc3", "silero"])
     silero = None if args.no_anchors else Silero()
     scores: dict[tuple, list] = {}
-    conditions = ([("none", 0.0)] + [(k, d) for k in floors.KINDS for d in depths]
-                  + [(f"room {rt60} s", wet) for rt60, wet in ROOMS])
+    conditions = ([("none", 0.0)] + [(k, d) for k in floors.KINDS for d in depths] * (
+        not args.mixes) + [(f"room {rt60} s", wet) for rt60, wet in ROOMS])
     with tempfile.TemporaryDirectory() as tmp:
         jobs = []  # (condition, file index, noisy wav)
         for c, (kind, depth) in enumerate(conditions):
@@ -95,6 +100,8 @@ def main() -> int:
             wav = files[i]
             labels = scoring.load_labels(wav)
             split = "held-out" if is_held_out(wav) else "dev"
+            if args.mixes:
+                split = f"{scoring.label_kind(labels)}, {split}"
             found = {}
             for name, s in settings.items():
                 frames = FrameBuilder(RATE, BLOCK, rows[noisy][1], s).push_many(rows[noisy][0])
@@ -108,12 +115,15 @@ def main() -> int:
                 scores.setdefault((kind, depth, split, m), []).append(
                     scoring.score_file(found[m], labels["gaps"]))
     result = {}
-    print(f"{len(files)} speech files; F1 (tp/fp/fn) per floor, depth below the words and "
+    print(f"{len(files)} {folder} files; F1 (tp/fp/fn) per floor, depth below the words and "
           "split\n")
+    order = ("mix+12", "mix+6", "mix+0")  # the speech files' splits are "dev", "held-out"
+    splits = sorted({key[2] for key in scores},
+                    key=lambda g: (order.index(g.split(", ")[0]) if ", " in g else 0, g))
     print("| floor | below | split | " + " | ".join(methods) + " |")
     print("|---|---|---|" + "---|" * len(methods))
     for kind, depth in conditions:
-        for split in ("dev", "held-out"):
+        for split in splits:
             cells = []
             for m in methods:
                 s = scoring.summarise(scores[(kind, depth, split, m)])
