@@ -1,7 +1,7 @@
 """The gap detector in a room: steady floors (hum, rumble, hiss, a fan) and reverberation.
 
     .venv/bin/python bench/bench_floors.py [--eval /work/shared/eval] [--depths 40,30,20]
-                                           [--no-anchors] [--json OUT]
+                                           [--rate 48000] [--mixes] [--no-anchors] [--json OUT]
 
 Every ``speech/*.wav`` of the eval folder with a floor of ``bench/floors.py`` under it,
 ``--depths`` dB below the RMS of its words (mains hum at 50 and 60 Hz with 7 harmonics, a
@@ -47,7 +47,6 @@ from installation.analysis.frames import FrameBuilder  # noqa: E402
 from installation.analysis.gaps import gaps_from_frames  # noqa: E402
 from installation.config import AnalysisConfig  # noqa: E402
 
-RATE = 48000
 # (RT60 s, reverberation re the dry voice dB) of the rooms
 ROOMS = ((0.3, -10.0), (0.6, -10.0), (1.0, -10.0), (0.6, -3.0), (1.0, 0.0))
 BLOCK = 256
@@ -59,6 +58,7 @@ def main() -> int:
     ap.add_argument("--depths", default="40,30,20", help="dB below the words, comma-separated")
     ap.add_argument("--no-anchors", action="store_true")
     ap.add_argument("--json", type=Path, help="write every figure here")
+    ap.add_argument("--rate", type=int, default=48000, help="engine rate for our detector")
     ap.add_argument("--mixes", action="store_true",
                     help="the rooms around the mixes (voice and music in one room) instead")
     args = ap.parse_args()
@@ -94,7 +94,7 @@ def main() -> int:
                 jobs.append((c, i, Path(tmp) / f"{c:02d}_{wav.name}"))
                 sf.write(str(jobs[-1][2]), y, sr, subtype="FLOAT")
         print(f"analysing {len(jobs)} files ...", file=sys.stderr, flush=True)
-        rows = cv_gaps.analyse([j[2] for j in jobs], RATE)
+        rows = cv_gaps.analyse([j[2] for j in jobs], args.rate)
         for c, i, noisy in jobs:
             kind, depth = conditions[c]
             wav = files[i]
@@ -104,7 +104,8 @@ def main() -> int:
                 split = f"{scoring.label_kind(labels)}, {split}"
             found = {}
             for name, s in settings.items():
-                frames = FrameBuilder(RATE, BLOCK, rows[noisy][1], s).push_many(rows[noisy][0])
+                frames = FrameBuilder(args.rate, BLOCK, rows[noisy][1], s).push_many(
+                    rows[noisy][0])
                 found[name] = gaps_from_frames(frames, s.gap_min_s)
             if silero is not None:
                 y16 = bench_gaps.read16k(noisy)
@@ -115,8 +116,8 @@ def main() -> int:
                 scores.setdefault((kind, depth, split, m), []).append(
                     scoring.score_file(found[m], labels["gaps"]))
     result = {}
-    print(f"{len(files)} {folder} files; F1 (tp/fp/fn) per floor, depth below the words and "
-          "split\n")
+    print(f"{len(files)} {folder} files, ours at {args.rate} Hz; F1 (tp/fp/fn) per floor, "
+          "depth below the words and split\n")
     order = ("mix+12", "mix+6", "mix+0")  # the speech files' splits are "dev", "held-out"
     splits = sorted({key[2] for key in scores},
                     key=lambda g: (order.index(g.split(", ")[0]) if ", " in g else 0, g))
