@@ -310,19 +310,21 @@ def _gated(det: GapDetector, pattern: list[tuple[float, float, float]]):
 
 def test_the_floor_gate_ends_a_word_the_network_holds_through_a_hum():
     # The network says "voice" throughout (a hum's ripple fools it), but for 300 ms no
-    # band stands 3 dB over its floor: a pause, back-dated to where the quiet began.
+    # band's 20 ms mean stands 3 dB over its floor: a pause, back-dated to where the quiet
+    # began (those means span 4 blocks: it began that much before they fell).
     pattern = [(0.5, 0.0, 0.0), (0.4, 1.0, 30.0), (0.3, 1.0, 1.0), (0.4, 1.0, 30.0),
                (0.5, 0.0, 0.0)]
     words, gaps = _gated(GapDetector(BLOCK, lag_s=0.0), pattern)
     assert words == 2 and len(gaps) == 1
-    assert gaps[0][0] == pytest.approx(0.9, abs=BLOCK)
+    assert gaps[0][0] == pytest.approx(0.9 - 4 * BLOCK, abs=BLOCK)
     assert gaps[0][1] == pytest.approx(1.2, abs=2 * BLOCK)
     # gate_db 0 turns it off: one long word.
     assert _gated(GapDetector(BLOCK, lag_s=0.0, gate_db=0.0), pattern) == (1, [])
 
 
 def test_the_floor_gate_leaves_a_quiet_shorter_than_its_hold_to_the_network():
-    # 40 ms at the floor inside a phrase (under gate_hold_s): the network's call stands.
+    # The bands' 20 ms means at the floor for 40 ms inside a phrase (under gate_hold_s):
+    # the network's call stands.
     pattern = [(0.5, 0.0, 0.0), (0.4, 1.0, 30.0), (0.04, 1.0, 1.0), (0.4, 1.0, 30.0),
                (0.5, 0.0, 0.0)]
     assert _gated(GapDetector(BLOCK, lag_s=0.0), pattern) == (1, [])

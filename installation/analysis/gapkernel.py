@@ -38,33 +38,42 @@ REF_QUANTILE = 0.5
 # --- the likelihood's arrays ---
 # consts[]
 (C_B2, C_A1, C_A2, C_MUSIC, C_ABS, C_WINDOW, C_SEGMENT, C_FIXED, C_RELEASE,
- C_FLUX_LAG) = range(10)
-N_CONSTS = 10
+ C_FLUX_LAG, C_GATE_BLOCKS) = range(11)
+N_CONSTS = 11
 # Spectral flux compares each band with its level FLUX_SPAN_SAMPLES ago (at the engine
 # rate): the block the models were fitted with. At that block size it is the previous
 # block; with smaller blocks, as many blocks back as make the same span (a 4 ms block's
 # change is not a 16 ms block's, and a model fitted on one misreads the other).
 FLUX_SPAN_SAMPLES = 256
 MAX_FLUX_LAG = 8
+# The floor gate reads each band's mean power over the last GATE_SPAN_S (as many blocks as
+# make it, at most MAX_GATE_BLOCKS): one period of 50 Hz mains, so a hum's beating averages
+# out of it and only what stands over the floor for that long counts.
+GATE_SPAN_S = 0.02
+MAX_GATE_BLOCKS = 32
 # state[]: per band (power, blocks, start, floor, head, count, median), then the last
 # MAX_FLUX_LAG blocks' band dB (a ring of rows), the ring's head, how many blocks were seen
-# (up to MAX_FLUX_LAG), the music voicing average, each band's peak follower (dB), then the
-# two context averages of the hidden layer's input (2 x hidden), then scratch for the three
-# projections (3 x hidden).
+# (up to MAX_FLUX_LAG), the music voicing average, each band's peak follower (dB), the
+# gate's ring of the last blocks' band powers, its head, the highest band mean over its
+# floor (dB, what the floor gate reads), then the two context averages of the hidden
+# layer's input (2 x hidden), then scratch for the three projections (3 x hidden).
 BAND_FIELDS = _F = 7
 S_PREV = N_BANDS * _F
 S_FLUX_HEAD = S_PREV + N_BANDS * MAX_FLUX_LAG
 S_SEEN = S_FLUX_HEAD + 1
 S_MUSIC = S_SEEN + 1
 S_PEAK = S_MUSIC + 1
-S_EMA = S_PEAK + N_BANDS
+S_BOX = S_PEAK + N_BANDS
+S_BOX_HEAD = S_BOX + N_BANDS * MAX_GATE_BLOCKS
+S_TOP = S_BOX_HEAD + 1
+S_EMA = S_TOP + 1
 
 # --- the decisions' arrays ---
 # params[] (seconds, likelihoods, dB)
 (P_BLOCK, P_LAG, P_ON, P_OFF, P_SMOOTH, P_WORD_MIN, P_CONFIRM, P_GAP_MIN, P_RATE_WINDOW,
  P_FOOT, P_FOOT_MAX, P_FALL, P_MASK_DB, P_RISE_DB_S, P_TAIL_MASK_DB, P_DECAY_DB_S,
- P_PRIOR_GAP, P_PRIOR_WEIGHT, P_GATE_DB, P_GATE_HOLD) = range(20)
-N_PARAMS = 20
+ P_PRIOR_GAP, P_PRIOR_WEIGHT, P_GATE_DB, P_GATE_HOLD, P_GATE_SPAN) = range(21)
+N_PARAMS = 21
 # state[]: first what a feature frame carries, in its order (voice ... word_duration)
 OUT = ("voice", "gap_s", "word_start", "word_end", "gap_start", "gap_end",
        "gap_start_time", "gap_emit_time", "gap_duration", "gap_depth", "gap_expected",
@@ -109,6 +118,9 @@ def voice_block(state, ring, w, b1, w2, consts, row, t_sig, voicing, onset_db, x
     cap = ring.shape[1]
     flux_lag = int(consts[C_FLUX_LAG])
     flux_head = int(state[S_FLUX_HEAD])
+    box_n = int(consts[C_GATE_BLOCKS])
+    box_head = int(state[S_BOX_HEAD])
+    top = 0.0
     whole = 0.0
     for b in range(n_bands):
         ms = row[BAND_TAPS[b]]
@@ -153,6 +165,14 @@ def voice_block(state, ring, w, b1, w2, consts, row, t_sig, voicing, onset_db, x
         x[4 * n_bands + 2 + b] = -3.0 if rel < -3.0 else 3.0 if rel > 3.0 else rel
         snr = d - f
         x[b] = (0.0 if snr < 0.0 else 50.0 if snr > 50.0 else snr) * 0.1
+        box = S_BOX + b * MAX_GATE_BLOCKS
+        state[box + box_head] = ms
+        mean = 0.0
+        for k in range(box_n):
+            mean += state[box + k]
+        over = _db(mean / box_n) - f
+        if over > top:
+            top = over
         if b == 0:
             whole = d
         else:
@@ -171,6 +191,8 @@ def voice_block(state, ring, w, b1, w2, consts, row, t_sig, voicing, onset_db, x
         drop = (d - peak) * 0.1
         x[3 * n_bands + 2 + b] = -3.0 if drop < -3.0 else drop
     state[S_FLUX_HEAD] = (flux_head + 1) % flux_lag
+    state[S_BOX_HEAD] = (box_head + 1) % box_n
+    state[S_TOP] = top
     if state[S_SEEN] < MAX_FLUX_LAG:
         state[S_SEEN] += 1.0
     # A NaN from upstream (pyo has sent one in a tap) must not stay in the averages.
@@ -224,17 +246,6 @@ def voice_many(state, ring, w, b1, w2, consts, rows, t_sig, voicing, onset_db, o
             out_x[i] = x
 
 
-@njit(cache=True, nogil=True, inline="always")
-def _top_db(x) -> float:
-    """The highest of the bands' levels over their floors (dB, 0 to 50), from the
-    features the likelihood just computed (``snr_*``, the first ``N_BANDS``)."""
-    top = x[0]
-    for b in range(1, N_BANDS):
-        if x[b] > top:
-            top = x[b]
-    return top * 10.0
-
-
 @njit(cache=True, nogil=True)
 def predict_gap(prm, s) -> float:
     """The expected pause: the log-mean of the recent pauses, shrunk toward the prior."""
@@ -281,9 +292,10 @@ def decide(prm, s, time: float, p: float, snr_db: float, top_db: float) -> None:
     edge = 0.5 * prm[P_BLOCK]
     if p != p:  # never let a NaN into the smoothed likelihood: it would stay there
         p = 0.0
-    # The floor gate: when no band has stood gate_db over its floor for gate_hold_s, there
-    # is nothing but the room, whatever the network hears in its ripple (a hum's beating
-    # harmonics read as a changing spectrum). The quiet goes back to where it began.
+    # The floor gate: when no band's mean over the last GATE_SPAN_S has stood gate_db over
+    # its floor for gate_hold_s, there is nothing but the room, whatever the network hears
+    # in its ripple (a hum's beating harmonics read as a changing spectrum). The quiet goes
+    # back to where it began: the means' span before they fell.
     if top_db >= prm[P_GATE_DB]:
         s[D_GATE_START] = math.nan
     elif s[D_GATE_START] != s[D_GATE_START]:
@@ -291,7 +303,7 @@ def decide(prm, s, time: float, p: float, snr_db: float, top_db: float) -> None:
     if t_sig - s[D_GATE_START] >= prm[P_GATE_HOLD]:  # (False while it is nan)
         p = 0.0
         if s[D_FALL] != s[D_FALL]:
-            s[D_FALL] = s[D_GATE_START]
+            s[D_FALL] = s[D_GATE_START] - prm[P_GATE_SPAN]
     if snr_db > s[D_RUN_SNR]:
         s[D_RUN_SNR] = snr_db
     if snr_db > s[D_WORD_SNR]:
@@ -457,7 +469,7 @@ def detect_one(params, state, row, time, voicing, onset_db) -> None:
     consts, prm, b1, w2, w, vm, ring, x, s = _unpack(params, state)
     p = voice_block(vm, ring, w, b1, w2, consts, row, time - prm[P_LAG], voicing,
                     onset_db, x)
-    decide(prm, s, time, p, x[0] * 10.0, _top_db(x))
+    decide(prm, s, time, p, x[0] * 10.0, vm[S_TOP])
 
 
 @njit(cache=True, nogil=True)
@@ -468,6 +480,6 @@ def detect_many(params, state, rows, times, voicing, onset_db, out) -> None:
     for i in range(rows.shape[0]):
         p = voice_block(vm, ring, w, b1, w2, consts, rows[i], times[i] - prm[P_LAG],
                         voicing[i], onset_db[i], x)
-        decide(prm, s, times[i], p, x[0] * 10.0, _top_db(x))
+        decide(prm, s, times[i], p, x[0] * 10.0, vm[S_TOP])
         for j in range(N_OUT):
             out[i, j] = s[j]

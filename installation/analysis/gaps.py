@@ -24,7 +24,7 @@ import numpy as np
 
 from installation.analysis import gapkernel as k
 from installation.analysis.taps import TAPS
-from installation.analysis.voicemodel import VoiceModel, alpha
+from installation.analysis.voicemodel import VoiceModel, alpha, gate_blocks
 
 # The expected pause before a speaker has paused, and how many pauses that guess weighs.
 PRIOR_GAP_S = 0.4
@@ -82,9 +82,9 @@ class GapDetector:
     # Likewise its tail: the end moves later by (tail_mask_db - S) / decay_db_s.
     tail_mask_db: float = 35.0
     decay_db_s: float = 1000.0
-    # The floor gate: no voice while no band stands gate_db over its floor (a steady
-    # room: silence, noise, a hum) for gate_hold_s; shorter than a gap, so the quiet
-    # between two words of a phrase is left to the network.
+    # The floor gate: no voice while no band's 20 ms mean stands gate_db over its floor (a
+    # steady room: silence, noise, a hum) for gate_hold_s; the quiet between two words of a
+    # phrase is left to the network.
     gate_db: float = 3.0
     gate_hold_s: float = 0.05
     weights: tuple | None = None  # the voice model's weights; None: the shipped model file
@@ -108,7 +108,8 @@ class GapDetector:
                 (k.P_RISE_DB_S, self.rise_db_s), (k.P_TAIL_MASK_DB, self.tail_mask_db),
                 (k.P_DECAY_DB_S, self.decay_db_s), (k.P_PRIOR_GAP, PRIOR_GAP_S),
                 (k.P_PRIOR_WEIGHT, PRIOR_WEIGHT), (k.P_GATE_DB, self.gate_db),
-                (k.P_GATE_HOLD, self.gate_hold_s)):
+                (k.P_GATE_HOLD, self.gate_hold_s),
+                (k.P_GATE_SPAN, gate_blocks(self.block_s) * self.block_s)):
             prm[index] = value
         # Words start at least word_min_s apart: room for every start in the rate window.
         decisions = k.decision_state(int(self.rate_window_s / max(self.word_min_s, 0.05)) + 4)

@@ -38,8 +38,9 @@ from pathlib import Path
 import numpy as np
 
 from installation.analysis.gapkernel import (BAND_FIELDS, BAND_TAPS, BANDS, FLUX_SPAN_SAMPLES,
-                                             MAX_FLUX_LAG, N_BANDS, N_CONSTS, S_EMA,
-                                             voice_block, voice_many)
+                                             GATE_SPAN_S, MAX_FLUX_LAG, MAX_GATE_BLOCKS,
+                                             N_BANDS, N_CONSTS, S_EMA, voice_block,
+                                             voice_many)
 from installation.analysis.taps import DECIMATE_FROM
 
 BASE_FEATURES: tuple[str, ...] = (
@@ -70,6 +71,12 @@ def flux_lag(block_s: float, sample_rate: float) -> int:
     ``FLUX_SPAN_SAMPLES`` (1 at 256-sample blocks and above, 4 at 64)."""
     blocks = round(FLUX_SPAN_SAMPLES / max(1.0, block_s * sample_rate))
     return int(min(MAX_FLUX_LAG, max(1, blocks)))
+
+
+def gate_blocks(block_s: float) -> int:
+    """How many blocks the floor gate's band means span: those that make ``GATE_SPAN_S``
+    (4 at 48 kHz with 256-sample blocks, 1 at 16 ms blocks and above)."""
+    return int(min(MAX_GATE_BLOCKS, max(1, round(GATE_SPAN_S / block_s))))
 
 
 def alpha(block_s: float, tau_s: float) -> float:
@@ -150,7 +157,7 @@ class VoiceModel:
                                 alpha(block_s, CONTEXT_TAUS_S[1]), alpha(block_s, MUSIC_TAU_S),
                                 abs_floor_db, floor_window_s, FLOOR_SEGMENT_S, fixed,
                                 PEAK_RELEASE_DB_S * block_s,
-                                flux_lag(block_s, sample_rate)])
+                                flux_lag(block_s, sample_rate), gate_blocks(block_s)])
         assert len(self.consts) == N_CONSTS  # the order of gapkernel's C_* indices
         self.state = np.zeros(S_EMA + 5 * hidden)
         for b in range(N_BANDS):
