@@ -83,11 +83,14 @@ def test_gaps_command_prints_a_json_array():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("kind", ["buzz50", "hum60"])
-def test_a_mains_hum_30_db_under_the_words_does_not_hide_the_gaps(tmp_path, kind):
+@pytest.mark.parametrize("kind, rate", [("buzz50", 48000), ("hum60", 48000),
+                                        ("buzz50", 44100)])
+def test_a_mains_hum_30_db_under_the_words_does_not_hide_the_gaps(tmp_path, kind, rate):
     """A ground loop's hum or buzz beats within the bands' window: the network hears its
     ripple as a changing spectrum and, without the floor gate, holds words through pauses
-    (bench/bench_floors.py: F1 0.44 on the held-out speech under the 50 Hz buzz)."""
+    (bench/bench_floors.py: F1 0.44 on the held-out speech under the 50 Hz buzz). At
+    44.1 kHz a gate on each block's levels was not enough (0.67 here): it reads 20 ms
+    means."""
     import floors
     import soundfile as sf
 
@@ -99,7 +102,7 @@ def test_a_mains_hum_30_db_under_the_words_does_not_hide_the_gaps(tmp_path, kind
         noisy = tmp_path / f"{name}_{kind}.wav"
         sf.write(str(noisy), floors.under(y, sr, labels["words"], kind, 30.0,
                                           np.random.default_rng(i)), sr, subtype="FLOAT")
-        found.append(scoring.score_file(gaps_from_frames(analyse_file(noisy)),
+        found.append(scoring.score_file(gaps_from_frames(analyse_file(noisy, sample_rate=rate)),
                                         labels["gaps"]))
     s = scoring.summarise(found)
     # Measured: 9 of 9 gaps under each (F1 1.0), starts and ends within 6-11 ms; with
