@@ -83,9 +83,7 @@ def main() -> int:
                 words = scoring.load_labels(wav)["words"]
                 rng = np.random.default_rng(8316 + 641 * i)
                 if kind.startswith("room"):
-                    mask = np.zeros(len(y), bool)
-                    for w in words:
-                        mask[int(w["start"] * sr):int(w["end"] * sr)] = True
+                    mask = floors.word_mask(len(y), sr, words)
                     y = y + floors.room_tail(y, sr, mask, float(kind.split()[1]), rng) \
                         * 10 ** (depth / 20)
                     y *= min(1.0, 0.98 / np.abs(y).max())

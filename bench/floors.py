@@ -55,8 +55,8 @@ def room_tail(y: np.ndarray, sr: int, words: np.ndarray, rt60: float,
               rng: np.random.Generator) -> np.ndarray:
     """What a room adds to ``y``: ``y`` through a seeded noise impulse response decaying by
     60 dB in ``rt60`` s and starting 2-20 ms after the direct sound, at the dry voice's RMS
-    over ``words`` (a boolean mask of its labelled words). Add it ``wet_db`` under: ``y +
-    tail * 10 ** (wet_db / 20)``."""
+    over ``words`` (a boolean mask of its labelled words: :func:`word_mask`). Add it
+    ``wet_db`` under: ``y + tail * 10 ** (wet_db / 20)``."""
     from scipy.signal import fftconvolve
 
     n = int(rt60 * sr)
@@ -66,12 +66,17 @@ def room_tail(y: np.ndarray, sr: int, words: np.ndarray, rt60: float,
     return wet * _rms(y[words]) / _rms(wet[words])
 
 
+def word_mask(n: int, sr: int, words: list[dict]) -> np.ndarray:
+    """A boolean mask of ``n`` samples at ``sr`` Hz: True inside the labelled ``words``."""
+    mask = np.zeros(n, bool)
+    for w in words:
+        mask[int(w["start"] * sr):int(w["end"] * sr)] = True
+    return mask
+
+
 def under(speech: np.ndarray, sr: int, words: list[dict], kind: str, below_db: float,
           rng: np.random.Generator | None = None) -> np.ndarray:
     """``speech`` with a ``kind`` floor ``below_db`` under the RMS of its labelled
     ``words`` (the eval set's mixes measure their voice-to-music ratio the same way)."""
-    mask = np.zeros(len(speech), bool)
-    for w in words:
-        mask[int(w["start"] * sr):int(w["end"] * sr)] = True
-    level = _rms(speech[mask]) * 10 ** (-below_db / 20)
+    level = _rms(speech[word_mask(len(speech), sr, words)]) * 10 ** (-below_db / 20)
     return speech + level * floor(kind, len(speech), sr, rng)

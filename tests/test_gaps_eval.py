@@ -124,9 +124,7 @@ def test_a_reverberant_room_does_not_fill_the_pauses(tmp_path):
         wav = SUBSET / f"{name}.wav"
         labels = scoring.load_labels(wav)
         y, sr = sf.read(str(wav), dtype="float64")
-        words = np.zeros(len(y), bool)
-        for w in labels["words"]:
-            words[int(w["start"] * sr):int(w["end"] * sr)] = True
+        words = floors.word_mask(len(y), sr, labels["words"])
         y = y + floors.room_tail(y, sr, words, 0.6, np.random.default_rng(i)) * 10 ** (-3 / 20)
         room = tmp_path / f"{name}_room.wav"
         sf.write(str(room), y * min(1.0, 0.98 / np.abs(y).max()), sr, subtype="FLOAT")

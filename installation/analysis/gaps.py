@@ -24,7 +24,7 @@ import numpy as np
 
 from installation.analysis import gapkernel as k
 from installation.analysis.taps import TAPS
-from installation.analysis.voicemodel import VoiceModel, alpha, gate_blocks
+from installation.analysis.voicemodel import VoiceModel, alpha
 
 # The expected pause before a speaker has paused, and how many pauses that guess weighs.
 PRIOR_GAP_S = 0.4
@@ -109,7 +109,7 @@ class GapDetector:
                 (k.P_DECAY_DB_S, self.decay_db_s), (k.P_PRIOR_GAP, PRIOR_GAP_S),
                 (k.P_PRIOR_WEIGHT, PRIOR_WEIGHT), (k.P_GATE_DB, self.gate_db),
                 (k.P_GATE_HOLD, self.gate_hold_s),
-                (k.P_GATE_SPAN, gate_blocks(self.block_s) * self.block_s)):
+                (k.P_GATE_SPAN, self.voice.consts[k.C_GATE_BLOCKS] * self.block_s)):
             prm[index] = value
         # Words start at least word_min_s apart: room for every start in the rate window.
         decisions = k.decision_state(int(self.rate_window_s / max(self.word_min_s, 0.05)) + 4)
