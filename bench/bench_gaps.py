@@ -73,6 +73,9 @@ def band_meter_seconds(samples: np.ndarray, rate: int, block: int = 256) -> floa
     return time.process_time() - t0
 
 
+PYO_MAX_SERVERS = 256  # pyo's limit per process (each file's analysis boots one per repeat)
+
+
 def ours(path: Path, rate: int, block: int = 256) -> tuple[list[dict], float, float, float]:
     """(gaps, seconds for the whole analysis, seconds for the gap detector's python part,
     seconds for its band meter)."""
@@ -231,6 +234,11 @@ def main() -> int:
     if not files:
         print(f"no wavs under {args.eval}", file=sys.stderr)
         return 1
+    if len(files) * args.repeat > PYO_MAX_SERVERS:
+        print(f"{len(files)} files x --repeat {args.repeat}: pyo boots at most "
+              f"{PYO_MAX_SERVERS} servers in one process; pass a smaller --repeat",
+              file=sys.stderr)
+        return 2
     methods = ["ours"] if args.no_anchors else ["ours", "webrtc0", "webrtc3", "silero"]
     silero = None if args.no_anchors else Silero()
     scores: dict[tuple[str, str, str], list] = {}

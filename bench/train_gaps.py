@@ -207,12 +207,16 @@ def main() -> None:
     ap.add_argument("--family", choices=("hi", "lo", "both"), default="both",
                     help="which model: engine rates >= 32 kHz (hi), below (lo), or both")
     ap.add_argument("--out", type=Path, help="write here instead of the package's model file")
+    ap.add_argument("--other-voices", action="store_true",
+                    help="also fit on word sequences in other languages (bench/voices.py's "
+                         "training languages; downloads Debian's ktuberling-data once). Not "
+                         "in the shipped models: see docs/benchmarks.md, 'Unseen voices'")
     args = ap.parse_args()
     families = ("hi", "lo") if args.family == "both" else (args.family,)
     for family in families:
         rates = FAMILY_RATES[family]
         out = args.out or model_path(rates[0])
-        train(args.eval, rates, out)
+        train(args.eval, rates, out, args.other_voices)
 
 
 # The engine rates each model is fitted at (the graph measures the bands decimated from
@@ -222,7 +226,8 @@ assert all(r >= HI_RATE for r in FAMILY_RATES["hi"])
 assert all(r < HI_RATE for r in FAMILY_RATES["lo"])
 
 
-def training_files(root: Path, tmp: Path) -> tuple[list[Path], list[Path]]:
+def training_files(root: Path, tmp: Path,
+                   with_voices: bool = False) -> tuple[list[Path], list[Path]]:
     """``(labelled, voice_free)`` wavs: the dev speech and mixes minus the held-out sources,
     plus :mod:`augment`'s mixes of the same speech; the music pieces, synthetic chords and
     synthetic pieces with no voice. Generated files go under ``tmp``."""
@@ -235,7 +240,23 @@ def training_files(root: Path, tmp: Path) -> tuple[list[Path], list[Path]]:
     labelled += augment.mixes(speech, music + pieces, tmp / "mix")
     labelled += augment.levels(speech, tmp / "level")
     labelled += augment.rooms(speech, tmp / "room")
+    if with_voices:
+        labelled += other_voices(tmp / "voices", music + pieces)
     return labelled, negatives(root, tmp) + pieces
+
+
+def other_voices(tmp: Path, music: list[Path]) -> list[Path]:
+    """Word sequences in :data:`voices.TRAIN_LANGUAGES` (other speakers than the developer
+    set's), each alone, over six stretches of ``music`` (-6 to +18 dB), at one other level
+    and in one room: labelled wavs under ``tmp``. Not in the shipped models
+    (``--other-voices``; docs/benchmarks.md, "Unseen voices")."""
+    import augment
+    import voices
+
+    speech = voices.sequences(tmp / "speech", voices.TRAIN_LANGUAGES)
+    return (speech + augment.mixes(speech, music, tmp / "mix", per_file=6)
+            + augment.levels(speech, tmp / "level", per_file=1)
+            + augment.rooms(speech, tmp / "room", per_file=1))
 
 
 def file_data(wav: Path, rate: int, voice_free: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -258,7 +279,7 @@ def rate_data(labelled: list[Path], voice_free: list[Path], rate: int,
     return np.vstack([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
 
-def train(root: Path, rates, out: Path) -> None:
+def train(root: Path, rates, out: Path, with_voices: bool = False) -> None:
     import multiprocessing
     import tempfile
 
@@ -266,7 +287,7 @@ def train(root: Path, rates, out: Path) -> None:
     ctx = multiprocessing.get_context("spawn")
     parts = []
     with tempfile.TemporaryDirectory() as tmp:
-        labelled, voice_free = training_files(root, Path(tmp))
+        labelled, voice_free = training_files(root, Path(tmp), with_voices)
         print(f"{len(labelled)} labelled files, {len(voice_free)} without voice")
         with ctx.Pool(2, maxtasksperchild=8) as pool:
             for rate in rates:

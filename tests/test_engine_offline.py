@@ -206,3 +206,74 @@ def test_an_mp3_is_read_like_its_wav(tmp_path):
     for a, b in zip(got, ref):
         assert a["start"] == pytest.approx(b["start"], abs=0.015)
         assert a["end"] == pytest.approx(b["end"], abs=0.015)
+
+
+def _guarded_frames(x: np.ndarray, sr: int = 48000, block: int = 256):
+    """``x`` played through a live input's guard into the analysis graph on pyo's offline
+    server (as the live engine runs it, the audio callback polling the guard): the frames,
+    the guarded samples and the guard."""
+    import os
+    import tempfile
+
+    import pyo
+
+    from installation.analysis.frames import FrameBuilder
+    from installation.analysis.taps import TAPS
+    from installation.engine.graph import AnalysisGraph
+    from installation.engine.server import boot_server
+    from installation.engine.sources import InputGuard
+
+    n_blocks = len(x) // block
+    rows = np.zeros((n_blocks, len(TAPS)))
+    server = boot_server("offline", sample_rate=sr, block_size=block)
+    fd, scratch = tempfile.mkstemp(suffix=".wav")
+    os.close(fd)
+    try:
+        table = pyo.DataTable(size=len(x))
+        np.asarray(table.getBuffer())[:] = x
+        raw = pyo.TableRead(table, freq=table.getRate(), interp=1).play()
+        guard = InputGuard(raw)
+        graph = AnalysisGraph(server, guard.signal, sr)
+        out = pyo.DataTable(size=len(x))
+        keep = pyo.TableFill(guard.signal, out)
+        count = 0
+
+        def on_block():
+            nonlocal count
+            if 0 < count <= n_blocks:
+                graph.read(rows[count - 1])
+            guard.poll()
+            count += 1
+
+        server.setCallback(on_block)
+        server.recordOptions(dur=(n_blocks + 1) * block / sr, filename=scratch)
+        server.start()
+        guarded = np.array(out.getBuffer(), dtype=np.float64)
+        pitch_rate = graph.pitch_rate
+        graph.stop()
+        keep.stop()
+    finally:
+        server.shutdown()
+        os.unlink(scratch)
+    return FrameBuilder(sr, block, pitch_rate).push_many(rows), guarded, guard
+
+
+def test_a_live_inputs_nan_and_infinite_samples_are_read_as_silence_and_counted():
+    """A JACK client upstream can send NaN or inf (a sound card cannot): the live input's
+    guard reads them as 0 before any pyo filter sees them, and counts the blocks."""
+    sr = 48000
+    x = sine(440, 2.0, sr, 0.5).astype(np.float32)
+    bad = [int(0.8 * sr), int(0.8 * sr) + 3, int(0.9 * sr), int(1.1 * sr)]
+    x[bad] = np.nan, np.inf, -np.inf, 3e4  # three blocks
+    frames, guarded, guard = _guarded_frames(x, sr)
+    want = np.where(np.isin(np.arange(len(x)), bad), 0.0, x)
+    start = 4 * 256  # (the table fill begins a few blocks in)
+    assert np.array_equal(guarded[start:], want[start:])
+    assert guard.bad_blocks == 3
+    values = [[getattr(f, name) for name in ("level_rms_db", "pitch_hz", "voicing",
+                                             "gap_depth", "centroid_hz")] for f in frames]
+    assert np.isfinite(values).all()
+    # after the bad samples the tone reads as it did before them
+    assert median(frames, "level_rms_db", 1.3) == pytest.approx(
+        median(frames, "level_rms_db", 0.2, 0.7), abs=0.2)
+    assert median(frames, "pitch_hz", 1.3) == pytest.approx(440, rel=0.01)

@@ -29,6 +29,7 @@ from installation.features import FeatureFrame
 from installation.osc.transport import FeatureSender
 
 log = logging.getLogger(__name__)
+BAD_INPUT_REPORT_S = 10.0  # the shortest time between two warnings about a bad live input
 
 
 class TapRing:
@@ -125,6 +126,8 @@ class LiveEngine:
         self.textures_sent = 0
         self.sender = FeatureSender(targets, show.osc.prefix)
         self.latest: FeatureFrame | None = None
+        self._guard = getattr(self.source, "guard", None)  # a live input's
+        self._bad_reported = 0
         self._blocks = 0
         self._threads: list[threading.Thread] = []
         self._t0_wall = 0.0
@@ -134,6 +137,8 @@ class LiveEngine:
         if self._blocks:
             self.graph.read(self.ring.writer_view())
             self.ring.commit()
+        if self._guard is not None:
+            self._guard.poll()
         self._blocks += 1
 
     def start(self) -> None:
@@ -169,13 +174,27 @@ class LiveEngine:
         self.sender.send_audio_texture(*to_bytes(rows))
         self.textures_sent += 1
 
+    def _report_bad_input(self) -> None:
+        """Log the blocks of the live input that held NaN, infinite or out-of-range samples
+        since the last report (read as silence by the input's guard)."""
+        bad = self._guard.bad_blocks if self._guard is not None else 0
+        if bad > self._bad_reported:
+            log.warning("live input: %d block%s held NaN, infinite or out-of-range samples, "
+                        "read as silence (%d since the start)", bad - self._bad_reported,
+                        "" if bad - self._bad_reported == 1 else "s", bad)
+            self._bad_reported = bad
+
     def _publish(self) -> None:
         period = 1.0 / ANALYSIS_HZ
         next_texture = time.monotonic()
+        next_report = time.monotonic()
         while not self._stop.is_set():
             if self._blocks and time.monotonic() >= next_texture:
                 self._publish_texture()
                 next_texture = max(next_texture + period, time.monotonic() - period)
+            if time.monotonic() >= next_report:  # at most one warning every 10 s
+                self._report_bad_input()
+                next_report = time.monotonic() + BAD_INPUT_REPORT_S
             for row in self.ring.take():
                 frame = self.builder.push(row)
                 self.sender.send(frame, self._t0_wall + frame.time)
@@ -197,3 +216,4 @@ class LiveEngine:
         self.sender.close()
         if self.ring.lost:
             log.warning("publisher fell behind: %d blocks lost", self.ring.lost)
+        self._report_bad_input()

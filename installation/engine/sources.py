@@ -11,6 +11,8 @@ import pyo
 import soundfile as sf
 import soxr
 
+from installation.analysis.bands import SAMPLE_LIMIT
+
 SUPPORTED = (".wav", ".flac", ".ogg", ".mp3", ".aif", ".aiff")
 
 log = logging.getLogger(__name__)
@@ -91,8 +93,42 @@ class FileSource:
         return self.info.frames / self.info.samplerate
 
 
+class InputGuard:
+    """``signal`` with every NaN, infinite or out-of-range sample (beyond ``limit``) read
+    as 0, in pyo's C objects (nothing per sample in Python; no measurable cost).
+
+    A sound card cannot send such a sample, but a JACK client upstream (a plugin host, a
+    mixer) can, and one NaN in pyo's filters, envelopes and running means would silence
+    their taps for the rest of a weeks-long show (the band meter and the file reader guard
+    themselves the same way). pyo's ``Min`` and ``Max`` keep a finite bound where their
+    comparison fails, so whatever comes out of them is finite; ``Compare`` then zeroes
+    what stands at the bound. :meth:`poll`, called once per block, counts in
+    :attr:`bad_blocks` the blocks that held such a sample.
+    """
+
+    def __init__(self, signal: pyo.PyoObject, limit: float = SAMPLE_LIMIT) -> None:
+        clipped = pyo.Max(pyo.Min(signal, limit), -limit)
+        ok = pyo.Compare(pyo.Abs(clipped), limit, "<")
+        self.signal = clipped * ok
+        self._bad = pyo.PeakAmp(1 - ok)  # 1 after a block that held a bad sample
+        self._peak = self._bad._base_objs[0]._getStream().getValue
+        self._objects = (clipped, ok, self._bad)
+        self.bad_blocks = 0
+
+    def poll(self) -> None:
+        """Count the block just computed if it held a bad sample (audio thread)."""
+        if self._peak() > 0.0:
+            self.bad_blocks += 1
+
+    def stop(self) -> None:
+        for obj in (*self._objects, self.signal):
+            obj.stop()
+
+
 class InputSource:
-    """A live input channel (0-based)."""
+    """A live input channel (0-based), guarded (:class:`InputGuard`)."""
 
     def __init__(self, channel: int = 0) -> None:
-        self.signal = pyo.Input(chnl=channel)
+        self.input = pyo.Input(chnl=channel)
+        self.guard = InputGuard(self.input)
+        self.signal = self.guard.signal
