@@ -86,38 +86,46 @@ def _one(wav: Path, rate: int) -> tuple:
     return analyse_taps(wav, sample_rate=rate, block_size=BLOCK)
 
 
-def measured(root: Path, cache: Path | None, rate: int) -> dict:
+def measured(root: Path, cache: Path | None, rate: int, with_voices: bool = True,
+             pieces: int = 20) -> dict:
     """What the graph measured for the cross-validation with the engine at ``rate``: the
-    evaluated files, the augmented mixes and the voice-free files (lists of paths; the
-    generated ones no longer exist), each file's ``(rows, pitch rate)``, and each labelled
-    file's ``(words, clean speech wav)`` (``train_gaps.word_labels``). Read from ``cache``
-    when it exists, else measured (and written there if given)."""
+    evaluated files, the augmented mixes and the voice-free files (lists of paths), each
+    file's ``(rows, pitch rate)``, and each labelled file's ``(words, clean speech wav)``
+    (``train_gaps.word_labels``). ``with_voices`` and ``pieces`` as for
+    ``train_gaps.py --other-voices --pieces``. Read from ``cache`` when it exists, else
+    measured (and written there if given). The generated wavs are kept beside the cache
+    (``CACHE.files/``; a fresh temporary folder without one): the training targets are
+    read from their clean speech."""
     import pickle
 
+    options = {"rate": rate, "with_voices": with_voices, "pieces": pieces}
     if cache is not None and cache.exists():
         with cache.open("rb") as f:
             data = pickle.load(f)
-        if data.get("rate") != rate or "words" not in data:
-            raise SystemExit(f"{cache} holds another rate or an older layout: delete it, "
-                             f"or pass its --rate")
+        if {k: data.get(k, v if k != "rate" else None) for k, v in options.items()} != options:
+            raise SystemExit(f"{cache} holds another rate or other training files: delete "
+                             f"it, or pass its options")
         return data
     evaluated = train_gaps.dev_files(root)
-    with tempfile.TemporaryDirectory() as tmp:
-        # Every source's augmented mixes (train_gaps makes them for its training sources
-        # only: here each fold needs the others').
-        import augment
-        speech = [w for w in evaluated if w.parent.name == "speech"]
-        pieces = augment.synth_pieces(Path(tmp) / "synth")
-        music = sorted(root.glob("music/*.wav"))
-        extra = (augment.mixes(speech, music + pieces, Path(tmp) / "mix")
-                 + augment.levels(speech, Path(tmp) / "level")
-                 + augment.rooms(speech, Path(tmp) / "room"))
-        voice_free = train_gaps.negatives(root, Path(tmp)) + pieces
-        print(f"analysing {len(evaluated) + len(extra) + len(voice_free)} files ...",
-              flush=True)
-        rows = analyse(evaluated + extra + voice_free, rate)
-        words = {w: train_gaps.word_labels(w) for w in evaluated + extra}
-    out = {"rate": rate, "evaluated": evaluated, "extra": extra, "voice_free": voice_free,
+    gen = (cache.with_suffix(".files") if cache is not None
+           else Path(tempfile.mkdtemp(prefix="cv_gaps-")))
+    # Every source's augmented mixes (train_gaps makes them for its training sources
+    # only: here each fold needs the others').
+    import augment
+    speech = [w for w in evaluated if w.parent.name == "speech"]
+    synth = augment.synth_pieces(gen / "synth", pieces)
+    music = sorted(root.glob("music/*.wav"))
+    extra = (augment.mixes(speech, music + synth, gen / "mix")
+             + augment.levels(speech, gen / "level")
+             + augment.rooms(speech, gen / "room"))
+    if with_voices:  # in every fold's training: none of them is evaluated
+        extra += train_gaps.other_voices(gen / "voices", music + synth)
+    voice_free = train_gaps.negatives(root, gen) + synth
+    print(f"analysing {len(evaluated) + len(extra) + len(voice_free)} files (generated "
+          f"ones under {gen}) ...", flush=True)
+    rows = analyse(evaluated + extra + voice_free, rate)
+    words = {w: train_gaps.word_labels(w) for w in evaluated + extra}
+    out = {**options, "evaluated": evaluated, "extra": extra, "voice_free": voice_free,
            "rows": rows, "words": words}
     if cache is not None:
         with cache.open("wb") as f:
@@ -146,8 +154,16 @@ def main() -> int:
                     "them if the file exists)")
     ap.add_argument("--by-music", action="store_true",
                     help="one fold per music piece, with the voices mixed over it")
+    ap.add_argument("--other-voices", action=argparse.BooleanOptionalAction, default=None,
+                    help="as train_gaps.py --other-voices (in every fold's training)")
+    ap.add_argument("--pieces", type=int, default=None, help="as train_gaps.py --pieces")
     args = ap.parse_args()
-    data = measured(args.eval, args.cache, args.rate)
+    # by default, what the rate's shipped model was fitted on
+    voices, pieces = train_gaps.FAMILY_OPTIONS["hi" if args.rate >= train_gaps.HI_RATE
+                                               else "lo"]
+    data = measured(args.eval, args.cache, args.rate,
+                    voices if args.other_voices is None else args.other_voices,
+                    pieces if args.pieces is None else args.pieces)
     evaluated, extra, voice_free = data["evaluated"], data["extra"], data["voice_free"]
     # The training targets, at the times the working tree's frame builder reads.
     labelled = {w: train_gaps.labels_from(*data["words"][w], train_gaps.signal_times(

@@ -19,11 +19,12 @@ the developer set's layout (``speech/``, ``mix/``, a label JSON beside each wav)
   :data:`MIN_WORDS` clean words;
 - each sequence holds 5 to 9 words of one language at -20 dBFS +-3 dB active RMS, joined
   by log-uniform pauses of 40 to 1500 ms, with 0.3-0.8 s of silence around them; every third
-  has pink noise at -55 dBFS under it.
+  sequence of a language has pink noise at -55 dBFS under it.
 
 The labels have the developer set's layout (``words``, ``gaps`` of >= 100 ms between two
 words). The languages are split in two (:data:`TRAIN_LANGUAGES`, :data:`EVAL_LANGUAGES`):
-``train_gaps.py --other-voices`` fits on the first, this set holds only the second. The
+``train_gaps.py`` fits on the first (alone, over music, at another level, in a room), this
+set holds only the second. The
 package (GPL-2+, 47 MB) is downloaded once from deb.debian.org, checked against its
 SHA-256, and kept under ``$XDG_CACHE_HOME/installation`` (or ``~/.cache/installation``).
 """
@@ -40,18 +41,23 @@ from pathlib import Path
 
 import numpy as np
 
-DEB_URL = ("http://deb.debian.org/debian/pool/main/k/ktuberling/"
-           "ktuberling-data_22.12.3-1_all.deb")
-DEB_SHA256 = "fba44c875bfa31ea488dadd9263e87a4dcaea0bd47d28817f6c0dc6d2af970ed"
-SOUNDS = Path("usr/share/ktuberling/sounds")
+# Debian packages of recorded words, one folder per language under ``sounds``; each is
+# (url, SHA-256, MB, sounds folder in the package).
+PACKAGES = {
+    "ktuberling": ("http://deb.debian.org/debian/pool/main/k/ktuberling/"
+                   "ktuberling-data_22.12.3-1_all.deb",
+                   "fba44c875bfa31ea488dadd9263e87a4dcaea0bd47d28817f6c0dc6d2af970ed", 47,
+                   "usr/share/ktuberling/sounds"),
+}
 SR = 16000  # the developer set's rate
 TRIM_DB = -40.0  # re the word's sample peak, on a 10 ms RMS envelope
 FLOOR_DB = -41.0
 MAX_INNER_S = 0.060
 MIN_WORDS = 5
 SEED = 8316 + 641
-# The languages split in two: the gap detector is fitted on the first (train_gaps.py) and
-# measured on the second (``bench/voices.py OUT``), whose speakers it never heard.
+# KTuberling's languages split in two: the gap detector is fitted on the first
+# (train_gaps.py) and measured on the second (``bench/voices.py OUT``), whose speakers it
+# never heard.
 TRAIN_LANGUAGES = ("ca", "da", "lt", "ro", "uk")
 EVAL_LANGUAGES = ("el", "ga", "sl", "wa")
 
@@ -61,26 +67,27 @@ def cache_dir() -> Path:
     return Path(base) / "installation"
 
 
-def sounds(cache: Path | None = None) -> Path:
-    """The package's sound folder (one sub-folder per language), downloaded and unpacked on
+def sounds(package: str = "ktuberling", cache: Path | None = None) -> Path:
+    """A package's sound folder (one sub-folder per language), downloaded and unpacked on
     first use."""
+    url, sha256, mb, folder = PACKAGES[package]
     cache = cache or cache_dir()
-    root = cache / "ktuberling-data"
-    if (root / SOUNDS).is_dir():
-        return root / SOUNDS
+    root = cache / f"{package}-data"
+    if (root / folder).is_dir():
+        return root / folder
     cache.mkdir(parents=True, exist_ok=True)
-    deb = cache / DEB_URL.rsplit("/", 1)[1]
+    deb = cache / url.rsplit("/", 1)[1]
     if not deb.exists():
-        print(f"downloading {DEB_URL} (47 MB) ...", flush=True)
+        print(f"downloading {url} ({mb} MB) ...", flush=True)
         part = deb.with_suffix(".part")
-        urllib.request.urlretrieve(DEB_URL, part)
+        urllib.request.urlretrieve(url, part)
         part.rename(deb)
     digest = hashlib.sha256(deb.read_bytes()).hexdigest()
-    if digest != DEB_SHA256:
+    if digest != sha256:
         deb.unlink()
-        raise SystemExit(f"{deb}: SHA-256 {digest}, expected {DEB_SHA256}; deleted, run again")
+        raise SystemExit(f"{deb}: SHA-256 {digest}, expected {sha256}; deleted, run again")
     subprocess.run(["dpkg-deb", "-x", str(deb), str(root)], check=True)
-    return root / SOUNDS
+    return root / folder
 
 
 def _envelope(y: np.ndarray, win: int) -> np.ndarray:
@@ -115,18 +122,18 @@ def trim(y: np.ndarray, sr: int = SR) -> np.ndarray | None:
     return y[start:end].copy()
 
 
-def words(folder: Path) -> dict[str, list[np.ndarray]]:
-    """The clean words of every language but English: ``{language: [samples at SR]}``,
-    languages with at least :data:`MIN_WORDS` only."""
+def words(folder: Path, skip: tuple[str, ...] = ()) -> dict[str, list[np.ndarray]]:
+    """The clean words of every language of a package's sound folder but ``skip``:
+    ``{language: [samples at SR]}``, languages with at least :data:`MIN_WORDS` only."""
     import soundfile as sf
     import soxr
 
     out = {}
     for lang in sorted(p for p in folder.iterdir() if p.is_dir()):
-        if lang.name == "en":
+        if lang.name in skip:
             continue
         clean = []
-        for f in sorted([*lang.glob("*.ogg"), *lang.glob("*.wav")]):
+        for f in sorted([*lang.rglob("*.ogg"), *lang.rglob("*.wav")]):
             if f.stem.startswith("tv_"):  # stereo sound effects
                 continue
             y, sr = sf.read(str(f), dtype="float64", always_2d=True)
@@ -177,21 +184,25 @@ def sequence(pool: list[np.ndarray], rng: np.random.Generator) -> tuple[np.ndarr
     return np.concatenate(segs), spans
 
 
-def sequences(out: Path, languages: tuple[str, ...], per_words: int = 8,
-              cache: Path | None = None, seed: int = SEED) -> list[Path]:
-    """Write labelled sequences of ``languages`` under ``out`` (one per ``per_words`` clean
-    words of each language, at least one, at most six) and return their wav paths."""
+def sequences(out: Path, languages: tuple[str, ...] | None, package: str = "ktuberling",
+              per_words: int = 8, cache: Path | None = None, seed: int = SEED) -> list[Path]:
+    """Write labelled sequences of a package's ``languages`` (None: all; English is never
+    taken from KTuberling, whose English words are the developer set's) under ``out`` (one
+    per ``per_words`` clean words of each language, at least one, at most six) and return
+    their wav paths."""
     import soundfile as sf
 
     out.mkdir(parents=True, exist_ok=True)
     paths = []
-    for lang, pool in words(sounds(cache)).items():
-        if lang not in languages:
+    skip = ("en",) if package == "ktuberling" else ()
+    for lang, pool in words(sounds(package, cache), skip).items():
+        if languages is not None and lang not in languages:
             continue
-        rng = np.random.default_rng([seed, sum(map(ord, lang))])
+        key = lang if package == "ktuberling" else package + lang
+        rng = np.random.default_rng([seed, sum(map(ord, key))])
         for j in range(min(6, max(1, len(pool) // per_words))):
             y, spans = sequence(pool, rng)
-            stem = f"voices_{lang.replace('@', '-')}_{j:02d}"
+            stem = f"voices_{package}_{lang.replace('@', '-')}_{j:02d}"
             if j % 3 == 2:
                 y = y + 10 ** (-55 / 20) * _pink(len(y), rng)
                 stem += "_pink55"
@@ -203,8 +214,8 @@ def sequences(out: Path, languages: tuple[str, ...], per_words: int = 8,
                     if b["start"] - a["end"] >= 0.1 - 1e-9]
             path.with_suffix(".json").write_text(json.dumps({
                 "audio": path.name, "sr": SR, "duration": len(y) / SR, "kind": "speech",
-                "source": f"Debian ktuberling-data 4:22.12.3-1, sounds/{lang} (bench/voices.py)",
-                "license": "GPL-2+ (ktuberling-data, per debian/copyright)",
+                "source": f"Debian {package}-data 4:22.12.3-1, {lang} (bench/voices.py)",
+                "license": f"GPL-2+ ({package}-data, per debian/copyright)",
                 "words": wl, "gaps": gaps}))
             paths.append(path)
     return paths
