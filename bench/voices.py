@@ -146,16 +146,6 @@ def words(folder: Path, skip: tuple[str, ...] = ()) -> dict[str, list[np.ndarray
     return out
 
 
-def _pink(n: int, rng: np.random.Generator) -> np.ndarray:
-    spectrum = np.fft.rfft(rng.standard_normal(n))
-    f = np.arange(len(spectrum), dtype=np.float64)
-    f[0] = 1.0
-    spectrum /= np.sqrt(f)
-    spectrum[0] = 0.0
-    y = np.fft.irfft(spectrum, n)
-    return y / np.sqrt(np.mean(y * y))
-
-
 def sequence(pool: list[np.ndarray], rng: np.random.Generator) -> tuple[np.ndarray, list]:
     """5 to 9 words of ``pool`` joined by pauses, as the developer set joins its own:
     (samples at SR, ``[(start s, end s)]`` of the words)."""
@@ -190,6 +180,7 @@ def sequences(out: Path, languages: tuple[str, ...] | None, package: str = "ktub
     taken from KTuberling, whose English words are the developer set's) under ``out`` (one
     per ``per_words`` clean words of each language, at least one, at most six) and return
     their wav paths."""
+    import augment
     import soundfile as sf
 
     out.mkdir(parents=True, exist_ok=True)
@@ -204,7 +195,7 @@ def sequences(out: Path, languages: tuple[str, ...] | None, package: str = "ktub
             y, spans = sequence(pool, rng)
             stem = f"voices_{package}_{lang.replace('@', '-')}_{j:02d}"
             if j % 3 == 2:
-                y = y + 10 ** (-55 / 20) * _pink(len(y), rng)
+                y = y + 10 ** (-55 / 20) * augment._pink(len(y), rng)
                 stem += "_pink55"
             path = out / f"{stem}.wav"
             sf.write(str(path), y, SR, subtype="FLOAT")
