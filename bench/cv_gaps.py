@@ -86,8 +86,8 @@ def _one(wav: Path, rate: int) -> tuple:
     return analyse_taps(wav, sample_rate=rate, block_size=BLOCK)
 
 
-def measured(root: Path, cache: Path | None, rate: int, with_voices: bool = True,
-             pieces: int = 20) -> dict:
+def measured(root: Path, cache: Path | None, rate: int, with_voices: bool,
+             pieces: int) -> dict:
     """What the graph measured for the cross-validation with the engine at ``rate``: the
     evaluated files, the augmented mixes and the voice-free files (lists of paths), each
     file's ``(rows, pitch rate)``, and each labelled file's ``(words, clean speech wav)``
@@ -102,9 +102,9 @@ def measured(root: Path, cache: Path | None, rate: int, with_voices: bool = True
     if cache is not None and cache.exists():
         with cache.open("rb") as f:
             data = pickle.load(f)
-        if {k: data.get(k, v if k != "rate" else None) for k, v in options.items()} != options:
-            raise SystemExit(f"{cache} holds another rate or other training files: delete "
-                             f"it, or pass its options")
+        if any(data.get(k) != v for k, v in options.items()):
+            raise SystemExit(f"{cache} holds another rate, other training files or an older "
+                             f"layout: delete it, or pass its options")
         return data
     evaluated = train_gaps.dev_files(root)
     gen = (cache.with_suffix(".files") if cache is not None

@@ -241,11 +241,12 @@ assert all(r >= HI_RATE for r in FAMILY_RATES["hi"])
 assert all(r < HI_RATE for r in FAMILY_RATES["lo"])
 
 
-def training_files(root: Path, tmp: Path, with_voices: bool = True,
-                   pieces: int = 20) -> tuple[list[Path], list[Path]]:
+def training_files(root: Path, tmp: Path, with_voices: bool,
+                   pieces: int) -> tuple[list[Path], list[Path]]:
     """``(labelled, voice_free)`` wavs: the dev speech and mixes minus the held-out sources,
     plus :mod:`augment`'s mixes of the same speech; the music pieces, synthetic chords and
-    synthetic pieces with no voice. Generated files go under ``tmp``."""
+    synthetic pieces with no voice; with ``with_voices``, :func:`other_voices` too, and
+    ``pieces`` synthetic pieces (:data:`FAMILY_OPTIONS`). Generated files go under ``tmp``."""
     import augment
 
     labelled = [w for w in dev_files(root) if not is_held_out(w)]
@@ -295,7 +296,7 @@ def rate_data(labelled: list[Path], voice_free: list[Path], rate: int,
     return np.vstack([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
 
-def train(root: Path, rates, out: Path, with_voices: bool = True, pieces: int = 20) -> None:
+def train(root: Path, rates, out: Path, with_voices: bool, pieces: int) -> None:
     import multiprocessing
     import tempfile
 

@@ -41,15 +41,13 @@ from pathlib import Path
 
 import numpy as np
 
-# Debian packages of recorded words, one folder per language under ``sounds``; each is
-# (url, SHA-256, MB, sounds folder in the package).
-PACKAGES = {
-    "ktuberling": ("http://deb.debian.org/debian/pool/main/k/ktuberling/"
-                   "ktuberling-data_22.12.3-1_all.deb",
-                   "fba44c875bfa31ea488dadd9263e87a4dcaea0bd47d28817f6c0dc6d2af970ed", 47,
-                   "usr/share/ktuberling/sounds"),
-}
-SR = 16000  # the developer set's rate
+import augment
+from augment import SR  # the developer set's rate
+
+DEB_URL = ("http://deb.debian.org/debian/pool/main/k/ktuberling/"
+           "ktuberling-data_22.12.3-1_all.deb")
+DEB_SHA256 = "fba44c875bfa31ea488dadd9263e87a4dcaea0bd47d28817f6c0dc6d2af970ed"
+SOUNDS = "usr/share/ktuberling/sounds"  # one folder per language
 TRIM_DB = -40.0  # re the word's sample peak, on a 10 ms RMS envelope
 FLOOR_DB = -41.0
 MAX_INNER_S = 0.060
@@ -67,27 +65,26 @@ def cache_dir() -> Path:
     return Path(base) / "installation"
 
 
-def sounds(package: str = "ktuberling", cache: Path | None = None) -> Path:
-    """A package's sound folder (one sub-folder per language), downloaded and unpacked on
+def sounds(cache: Path | None = None) -> Path:
+    """The package's sound folder (one sub-folder per language), downloaded and unpacked on
     first use."""
-    url, sha256, mb, folder = PACKAGES[package]
     cache = cache or cache_dir()
-    root = cache / f"{package}-data"
-    if (root / folder).is_dir():
-        return root / folder
+    root = cache / "ktuberling-data"
+    if (root / SOUNDS).is_dir():
+        return root / SOUNDS
     cache.mkdir(parents=True, exist_ok=True)
-    deb = cache / url.rsplit("/", 1)[1]
+    deb = cache / DEB_URL.rsplit("/", 1)[1]
     if not deb.exists():
-        print(f"downloading {url} ({mb} MB) ...", flush=True)
+        print(f"downloading {DEB_URL} (47 MB) ...", flush=True)
         part = deb.with_suffix(".part")
-        urllib.request.urlretrieve(url, part)
+        urllib.request.urlretrieve(DEB_URL, part)
         part.rename(deb)
     digest = hashlib.sha256(deb.read_bytes()).hexdigest()
-    if digest != sha256:
+    if digest != DEB_SHA256:
         deb.unlink()
-        raise SystemExit(f"{deb}: SHA-256 {digest}, expected {sha256}; deleted, run again")
+        raise SystemExit(f"{deb}: SHA-256 {digest}, expected {DEB_SHA256}; deleted, run again")
     subprocess.run(["dpkg-deb", "-x", str(deb), str(root)], check=True)
-    return root / folder
+    return root / SOUNDS
 
 
 def _envelope(y: np.ndarray, win: int) -> np.ndarray:
@@ -122,15 +119,16 @@ def trim(y: np.ndarray, sr: int = SR) -> np.ndarray | None:
     return y[start:end].copy()
 
 
-def words(folder: Path, skip: tuple[str, ...] = ()) -> dict[str, list[np.ndarray]]:
-    """The clean words of every language of a package's sound folder but ``skip``:
-    ``{language: [samples at SR]}``, languages with at least :data:`MIN_WORDS` only."""
+def words(folder: Path) -> dict[str, list[np.ndarray]]:
+    """The clean words of every language of the package's sound folder but English (the
+    developer set's own words): ``{language: [samples at SR]}``, languages with at least
+    :data:`MIN_WORDS` only."""
     import soundfile as sf
     import soxr
 
     out = {}
     for lang in sorted(p for p in folder.iterdir() if p.is_dir()):
-        if lang.name in skip:
+        if lang.name == "en":
             continue
         clean = []
         for f in sorted([*lang.rglob("*.ogg"), *lang.rglob("*.wav")]):
@@ -174,26 +172,21 @@ def sequence(pool: list[np.ndarray], rng: np.random.Generator) -> tuple[np.ndarr
     return np.concatenate(segs), spans
 
 
-def sequences(out: Path, languages: tuple[str, ...] | None, package: str = "ktuberling",
-              per_words: int = 8, cache: Path | None = None, seed: int = SEED) -> list[Path]:
-    """Write labelled sequences of a package's ``languages`` (None: all; English is never
-    taken from KTuberling, whose English words are the developer set's) under ``out`` (one
-    per ``per_words`` clean words of each language, at least one, at most six) and return
-    their wav paths."""
-    import augment
+def sequences(out: Path, languages: tuple[str, ...], per_words: int = 8,
+              cache: Path | None = None, seed: int = SEED) -> list[Path]:
+    """Write labelled sequences of ``languages`` under ``out`` (one per ``per_words`` clean
+    words of each language, at least one, at most six) and return their wav paths."""
     import soundfile as sf
 
     out.mkdir(parents=True, exist_ok=True)
     paths = []
-    skip = ("en",) if package == "ktuberling" else ()
-    for lang, pool in words(sounds(package, cache), skip).items():
-        if languages is not None and lang not in languages:
+    for lang, pool in words(sounds(cache)).items():
+        if lang not in languages:
             continue
-        key = lang if package == "ktuberling" else package + lang
-        rng = np.random.default_rng([seed, sum(map(ord, key))])
+        rng = np.random.default_rng([seed, sum(map(ord, lang))])
         for j in range(min(6, max(1, len(pool) // per_words))):
             y, spans = sequence(pool, rng)
-            stem = f"voices_{package}_{lang.replace('@', '-')}_{j:02d}"
+            stem = f"voices_ktuberling_{lang.replace('@', '-')}_{j:02d}"
             if j % 3 == 2:
                 y = y + 10 ** (-55 / 20) * augment._pink(len(y), rng)
                 stem += "_pink55"
@@ -205,14 +198,14 @@ def sequences(out: Path, languages: tuple[str, ...] | None, package: str = "ktub
                     if b["start"] - a["end"] >= 0.1 - 1e-9]
             path.with_suffix(".json").write_text(json.dumps({
                 "audio": path.name, "sr": SR, "duration": len(y) / SR, "kind": "speech",
-                "source": f"Debian {package}-data 4:22.12.3-1, {lang} (bench/voices.py)",
-                "license": f"GPL-2+ ({package}-data, per debian/copyright)",
+                "source": f"Debian ktuberling-data 4:22.12.3-1, {lang} (bench/voices.py)",
+                "license": "GPL-2+ (ktuberling-data, per debian/copyright)",
                 "words": wl, "gaps": gaps}))
             paths.append(path)
     return paths
 
 
-MUSIC_SEEDS = range(9500, 9506)  # train_gaps's synthetic pieces use 9000-9009
+MUSIC_SEEDS = range(9500, 9506)  # train_gaps's synthetic pieces use 9000-9019
 SNRS = (12.0, 6.0, 0.0)
 
 
@@ -220,7 +213,6 @@ def mixes(speech: list[Path], out: Path) -> list[Path]:
     """Each speech wav over one of six unseen synthetic pieces (in turn, from a seeded
     offset) at each of :data:`SNRS` (voice to music, RMS over the words, as the developer set
     measures it); writes wavs and labels (``kind`` mix, ``mix.snr_db``) under ``out``."""
-    import augment
     import soundfile as sf
     import soxr
 
@@ -229,19 +221,14 @@ def mixes(speech: list[Path], out: Path) -> list[Path]:
     pieces = [soxr.resample(augment.synth_piece(seed), 48000, SR) for seed in MUSIC_SEEDS]
     paths = []
     for i, sp in enumerate(speech):
-        lab = json.loads(sp.with_suffix(".json").read_text())
-        y, _ = sf.read(str(sp), dtype="float64")
-        words = np.zeros(len(y), bool)
-        for w in lab["words"]:
-            words[int(w["start"] * SR):int(w["end"] * SR)] = True
+        lab, y, words = augment._speech(sp)
         k = i % len(pieces)
         music = pieces[k]
         off = int(rng.integers(0, max(1, len(music) - len(y))))
-        seg = np.pad(music[off:off + len(y)], (0, max(0, len(y) - (len(music) - off))))
-        v = np.sqrt(np.mean(y[words] ** 2))
-        m = np.sqrt(np.mean(seg[words] ** 2))
+        seg = music[off:off + len(y)]
+        seg = np.pad(seg, (0, len(y) - len(seg)))
         for snr in SNRS:
-            x = y + v / (m * 10 ** (snr / 20)) * seg
+            x = y + augment._rms(y[words]) / (augment._rms(seg[words]) * 10 ** (snr / 20)) * seg
             x *= min(1.0, 0.98 / np.abs(x).max())
             path = out / f"{sp.stem}__synth{MUSIC_SEEDS[k]}__snr{snr:+03.0f}.wav"
             sf.write(str(path), x, SR, subtype="FLOAT")
@@ -255,9 +242,7 @@ def mixes(speech: list[Path], out: Path) -> list[Path]:
 
 def main() -> int:
     import argparse
-    import sys
 
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("out", type=Path, help="the folder to write (speech/ and mix/)")
     args = ap.parse_args()

@@ -120,10 +120,6 @@ class InputGuard:
         if self._peak() > 0.0:
             self.bad_blocks += 1
 
-    def stop(self) -> None:
-        for obj in (*self._objects, self.signal):
-            obj.stop()
-
 
 class InputSource:
     """A live input channel (0-based), guarded (:class:`InputGuard`)."""
