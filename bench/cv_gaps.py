@@ -199,8 +199,7 @@ def main() -> int:
             X, Y = np.vstack(xs), np.concatenate(ys)
             print(f"fold {sorted(group)} {sorted(held_music)}: {len(Y)} training blocks, "
                   f"{Y.mean():.2f} speech", flush=True)
-            model = train_gaps.merge([train_gaps.fit_mlp(X, Y, seed=10 * seed + j)
-                                      for j in range(train_gaps.ENSEMBLE)])
+            model = train_gaps.fit_ensemble(X, Y, 10 * seed)
             for w in evaluated:
                 if source(w) in group:
                     lab = scoring.load_labels(w)

@@ -296,7 +296,10 @@ def rate_data(labelled: list[Path], voice_free: list[Path], rate: int,
     return np.vstack([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
 
-def train(root: Path, rates, out: Path, with_voices: bool, pieces: int) -> None:
+def training_data(root: Path, rates, with_voices: bool,
+                  pieces: int) -> tuple[np.ndarray, np.ndarray]:
+    """Every training block's inputs and targets with the engine at each of ``rates``
+    (:func:`training_files`, measured by the pyo graph; takes minutes)."""
     import multiprocessing
     import tempfile
 
@@ -309,11 +312,21 @@ def train(root: Path, rates, out: Path, with_voices: bool, pieces: int) -> None:
         with ctx.Pool(2, maxtasksperchild=8) as pool:
             for rate in rates:
                 parts.append(rate_data(labelled, voice_free, rate, pool))
-    X = np.vstack([p[0] for p in parts])
-    y = np.concatenate([p[1] for p in parts])
+    return np.vstack([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+
+
+def fit_ensemble(X: np.ndarray, y: np.ndarray, first_seed: int = 0) -> dict[str, np.ndarray]:
+    """:data:`ENSEMBLE` networks from seeds ``first_seed``, ``first_seed + 1``, ...,
+    averaged (:func:`merge`); the shipped models use seeds 0, 1, 2."""
+    return merge([fit_mlp(X, y, seed=first_seed + j) for j in range(ENSEMBLE)])
+
+
+def train(root: Path, rates, out: Path, with_voices: bool, pieces: int) -> None:
+    X, y = training_data(root, rates, with_voices, pieces)
     # Three networks from three seeds, averaged (their logits): one network of 3x the
-    # units to the kernel. A single fit swings by +-0.04 F1 on mixes with the seed alone.
-    model = merge([fit_mlp(X, y, seed=seed) for seed in range(ENSEMBLE)])
+    # units to the kernel. A single fit swings by +-0.04 F1 on mixes with the seed alone,
+    # and three by about as much on voices no model heard (bench/spread_gaps.py).
+    model = fit_ensemble(X, y)
     acc = ((mlp_predict(model, X) > 0) == (y > 0.5)).mean()
     print(f"{len(y)} blocks, {y.mean():.2f} speech, training accuracy {acc:.3f}")
     np.savez(out, **model)

@@ -1,0 +1,105 @@
+"""How far the gap detector's F1 moves with its networks' seeds alone.
+
+    .venv/bin/python bench/spread_gaps.py [--family hi|lo] [--triples 3] [--extra DIR]
+
+``train_gaps.py`` fits three small networks (seeds 0, 1 and 2) and ships their average. This
+script measures the recipe's training blocks once, exactly as ``train_gaps.py`` does, fits
+the same three-network average from other seeds too (3-5, 6-8, ...), and scores every
+ensemble with the live detector's decisions (default settings, the family's first rate: 48
+or 16 kHz) on the developer set's dev and held-out files and, with ``--extra``, on another
+labelled folder (``bench/voices.py OUT``: voices and music no model heard). Seeds 0-2 are the
+shipped model when the training reproduces it. It prints F1 per split and kind for each
+ensemble, then the range and the mean: how far a figure moves when nothing but the seeds
+changes, which a change of cue or recipe must beat before it is read as a gain, and what
+the recipe itself is worth on average.
+
+Takes about 5 minutes for the "hi" family (measuring the training files, then about 40 s
+per ensemble), less for "lo".
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("PYO_GUI_WX", "0")
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
+
+import numpy as np  # noqa: E402
+
+import cv_gaps  # noqa: E402
+import scoring  # noqa: E402
+import train_gaps  # noqa: E402
+
+KINDS = ("speech", "mix+12", "mix+6", "mix+0")
+
+
+def split_of(wav: Path, root: Path) -> str:
+    """``dev`` or ``held-out`` for a developer-set file, ``extra`` for any other."""
+    if root not in wav.parents:
+        return "extra"
+    return "held-out" if train_gaps.is_held_out(wav) else "dev"
+
+
+def labelled_files(folder: Path) -> list[Path]:
+    return sorted([*folder.glob("speech/*.wav"), *folder.glob("mix/*.wav")])
+
+
+def f1_table(model: dict, measured: dict, rate: int, root: Path) -> dict[tuple[str, str], float]:
+    """``{(split, kind): F1}`` of one model over every measured file."""
+    found: dict[tuple[str, str], list] = {}
+    for wav, (rows, pitch_rate) in measured.items():
+        labels = scoring.load_labels(wav)
+        found.setdefault((split_of(wav, root), scoring.label_kind(labels)), []).append(
+            scoring.score_file(cv_gaps.detect(model, rows, pitch_rate, rate), labels["gaps"]))
+    return {key: scoring.summarise(scores)["f1"] for key, scores in found.items()}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--eval", type=Path, default=Path("/work/shared/eval"))
+    ap.add_argument("--family", choices=("hi", "lo"), default="hi",
+                    help="which model: engine rates >= 32 kHz (hi) or below (lo)")
+    ap.add_argument("--triples", type=int, default=3,
+                    help="how many three-network ensembles (seeds 0-2, 3-5, ...)")
+    ap.add_argument("--extra", type=Path,
+                    help="another labelled folder to score on (speech/, mix/), e.g. "
+                         "bench/voices.py's output")
+    args = ap.parse_args()
+    if args.triples < 1:
+        ap.error("--triples must be at least 1")
+    rates = train_gaps.FAMILY_RATES[args.family]
+    voices, pieces = train_gaps.FAMILY_OPTIONS[args.family]
+    files = labelled_files(args.eval) + (labelled_files(args.extra) if args.extra else [])
+    if args.extra and not labelled_files(args.extra):
+        ap.error(f"--extra {args.extra}: no speech/*.wav or mix/*.wav there")
+    print(f"measuring {len(files)} files to score at {rates[0]} Hz ...", flush=True)
+    measured = cv_gaps.analyse(files, rates[0])
+    X, y = train_gaps.training_data(args.eval, rates, voices, pieces)
+    print(f"{len(y)} training blocks at {rates} Hz", flush=True)
+    columns = []
+    for k in range(args.triples):
+        first = train_gaps.ENSEMBLE * k
+        columns.append(f1_table(train_gaps.fit_ensemble(X, y, first), measured, rates[0],
+                                args.eval))
+        print(f"seeds {first}-{first + train_gaps.ENSEMBLE - 1} fitted", flush=True)
+    splits = ("dev", "held-out") + (("extra",) if args.extra else ())
+    heads = [f"seeds {3 * k}-{3 * k + 2}" for k in range(args.triples)]
+    print(f"\n{args.family} model, engine at {rates[0]} Hz: F1 per ensemble\n")
+    print("| split | kind | " + " | ".join(heads) + " | range | mean |")
+    print("|---|---|" + "---|" * (len(heads) + 2))
+    for split in splits:
+        for kind in KINDS:
+            values = [c.get((split, kind), float("nan")) for c in columns]
+            cells = " | ".join(f"{v:.3f}" for v in values)
+            print(f"| {split} | {kind} | {cells} | {max(values) - min(values):.3f} | "
+                  f"{np.mean(values):.3f} |", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
