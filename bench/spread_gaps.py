@@ -75,8 +75,9 @@ def main() -> int:
     rates = train_gaps.FAMILY_RATES[args.family]
     voices, pieces = train_gaps.FAMILY_OPTIONS[args.family]
     files = labelled_files(args.eval) + (labelled_files(args.extra) if args.extra else [])
-    if args.extra and not labelled_files(args.extra):
-        ap.error(f"--extra {args.extra}: no speech/*.wav or mix/*.wav there")
+    for name, folder in (("--eval", args.eval), ("--extra", args.extra)):
+        if folder is not None and not labelled_files(folder):
+            ap.error(f"{name} {folder}: no speech/*.wav or mix/*.wav there")
     print(f"measuring {len(files)} files to score at {rates[0]} Hz ...", flush=True)
     measured = cv_gaps.analyse(files, rates[0])
     X, y = train_gaps.training_data(args.eval, rates, voices, pieces)
@@ -88,7 +89,8 @@ def main() -> int:
                                 args.eval))
         print(f"seeds {first}-{first + train_gaps.ENSEMBLE - 1} fitted", flush=True)
     splits = ("dev", "held-out") + (("extra",) if args.extra else ())
-    heads = [f"seeds {3 * k}-{3 * k + 2}" for k in range(args.triples)]
+    n = train_gaps.ENSEMBLE
+    heads = [f"seeds {n * k}-{n * k + n - 1}" for k in range(args.triples)]
     print(f"\n{args.family} model, engine at {rates[0]} Hz: F1 per ensemble\n")
     print("| split | kind | " + " | ".join(heads) + " | range | mean |")
     print("|---|---|" + "---|" * (len(heads) + 2))
