@@ -37,7 +37,7 @@ import numpy as np  # noqa: E402
 import soundfile as sf  # noqa: E402
 
 import scoring  # noqa: E402
-from train_gaps import HELD_OUT, is_held_out  # noqa: E402
+from train_gaps import HELD_OUT, dev_files, is_held_out  # noqa: E402
 
 from installation.analysis.frames import FrameBuilder  # noqa: E402
 from installation.analysis.gaps import gaps_from_frames  # noqa: E402
@@ -230,7 +230,7 @@ def main() -> int:
     ap.add_argument("--no-anchors", action="store_true")
     ap.add_argument("--repeat", type=int, default=3, help="best of N for the costs")
     args = ap.parse_args()
-    files = sorted([*args.eval.glob("speech/*.wav"), *args.eval.glob("mix/*.wav")])
+    files = dev_files(args.eval)
     if not files:
         print(f"no wavs under {args.eval}", file=sys.stderr)
         return 1

@@ -159,11 +159,9 @@ def main() -> int:
     ap.add_argument("--pieces", type=int, default=None, help="as train_gaps.py --pieces")
     args = ap.parse_args()
     # by default, what the rate's shipped model was fitted on
-    voices, pieces = train_gaps.FAMILY_OPTIONS["hi" if args.rate >= train_gaps.HI_RATE
-                                               else "lo"]
+    family = "hi" if args.rate >= train_gaps.HI_RATE else "lo"
     data = measured(args.eval, args.cache, args.rate,
-                    voices if args.other_voices is None else args.other_voices,
-                    pieces if args.pieces is None else args.pieces)
+                    *train_gaps.family_options(family, args.other_voices, args.pieces))
     evaluated, extra, voice_free = data["evaluated"], data["extra"], data["voice_free"]
     # The training targets, at the times the working tree's frame builder reads.
     labelled = {w: train_gaps.labels_from(*data["words"][w], train_gaps.signal_times(

@@ -45,10 +45,6 @@ def split_of(wav: Path, root: Path) -> str:
     return "held-out" if train_gaps.is_held_out(wav) else "dev"
 
 
-def labelled_files(folder: Path) -> list[Path]:
-    return sorted([*folder.glob("speech/*.wav"), *folder.glob("mix/*.wav")])
-
-
 def f1_table(model: dict, measured: dict, rate: int, root: Path) -> dict[tuple[str, str], float]:
     """``{(split, kind): F1}`` of one model over every measured file."""
     found: dict[tuple[str, str], list] = {}
@@ -73,11 +69,14 @@ def main() -> int:
     if args.triples < 1:
         ap.error("--triples must be at least 1")
     rates = train_gaps.FAMILY_RATES[args.family]
-    voices, pieces = train_gaps.FAMILY_OPTIONS[args.family]
-    files = labelled_files(args.eval) + (labelled_files(args.extra) if args.extra else [])
+    voices, pieces = train_gaps.family_options(args.family)
+    files = []
     for name, folder in (("--eval", args.eval), ("--extra", args.extra)):
-        if folder is not None and not labelled_files(folder):
-            ap.error(f"{name} {folder}: no speech/*.wav or mix/*.wav there")
+        if folder is not None:
+            found = train_gaps.dev_files(folder)
+            if not found:
+                ap.error(f"{name} {folder}: no speech/*.wav or mix/*.wav there")
+            files += found
     print(f"measuring {len(files)} files to score at {rates[0]} Hz ...", flush=True)
     measured = cv_gaps.analyse(files, rates[0])
     X, y = train_gaps.training_data(args.eval, rates, voices, pieces)

@@ -47,6 +47,7 @@ def is_held_out(wav: Path) -> bool:
 
 
 def dev_files(root: Path) -> list[Path]:
+    """Every labelled wav of an eval-layout folder (``speech/``, ``mix/``), sorted."""
     return sorted([*root.glob("speech/*.wav"), *root.glob("mix/*.wav")])
 
 
@@ -223,10 +224,7 @@ def main() -> None:
     for family in families:
         rates = FAMILY_RATES[family]
         out = args.out or model_path(rates[0])
-        voices, pieces = FAMILY_OPTIONS[family]
-        train(args.eval, rates, out,
-              voices if args.other_voices is None else args.other_voices,
-              pieces if args.pieces is None else args.pieces)
+        train(args.eval, rates, out, *family_options(family, args.other_voices, args.pieces))
 
 
 # The engine rates each model is fitted at (the graph measures the bands decimated from
@@ -239,6 +237,15 @@ FAMILY_RATES = {"hi": (48000, 44100), "lo": (16000, 22050, 8000)}
 FAMILY_OPTIONS = {"hi": (True, 20), "lo": (False, 10)}
 assert all(r >= HI_RATE for r in FAMILY_RATES["hi"])
 assert all(r < HI_RATE for r in FAMILY_RATES["lo"])
+
+
+def family_options(family: str, other_voices: bool | None = None,
+                   pieces: int | None = None) -> tuple[bool, int]:
+    """``(with other voices, synthetic pieces)`` for ``family`` ("hi" or "lo"): the
+    shipped model's (:data:`FAMILY_OPTIONS`) where an override is None."""
+    voices, shipped_pieces = FAMILY_OPTIONS[family]
+    return (voices if other_voices is None else other_voices,
+            shipped_pieces if pieces is None else pieces)
 
 
 def training_files(root: Path, tmp: Path, with_voices: bool,
