@@ -227,8 +227,9 @@ def mixes(speech: list[Path], out: Path) -> list[Path]:
         off = int(rng.integers(0, max(1, len(music) - len(y))))
         seg = music[off:off + len(y)]
         seg = np.pad(seg, (0, len(y) - len(seg)))
+        voice, level = augment._rms(y[words]), augment._rms(seg[words])  # once per file
         for snr in SNRS:
-            x = y + augment._rms(y[words]) / (augment._rms(seg[words]) * 10 ** (snr / 20)) * seg
+            x = y + voice / (level * 10 ** (snr / 20)) * seg
             x *= min(1.0, 0.98 / np.abs(x).max())
             path = out / f"{sp.stem}__synth{MUSIC_SEEDS[k]}__snr{snr:+03.0f}.wav"
             sf.write(str(path), x, SR, subtype="FLOAT")
