@@ -138,8 +138,9 @@ def detect(model: dict, rows: np.ndarray, pitch_rate: float, rate: int) -> list[
     one: the same frame builder and the same reading of its frames."""
     from installation.analysis.frames import FrameBuilder
     from installation.analysis.gaps import gaps_from_frames
+    from installation.analysis.voicemodel import MODEL_KEYS
 
-    weights = tuple(model[k] for k in ("mean", "std", "W1", "b1", "w2", "b2"))
+    weights = tuple(model[k] for k in MODEL_KEYS)
     frames = FrameBuilder(rate, BLOCK, pitch_rate, gap_weights=weights).push_many(rows)
     return gaps_from_frames(frames)
 
@@ -168,7 +169,7 @@ def main() -> int:
         len(data["rows"][w][0]), args.rate, BLOCK)) for w in evaluated + extra}
     speech = [w for w in evaluated if w.parent.name == "speech"]
     # The cues, from the measured rows with this tree's kernel.
-    feats = {w: train_gaps.block_features(w, args.rate, BLOCK, rows=rows)[0]
+    feats = {w: train_gaps.block_features(w, args.rate, BLOCK, rows=rows)[0].astype(np.float32)
              for w, (rows, _) in data["rows"].items()}
     sources = sorted({source(w) for w in speech})
     if args.by_music:
@@ -184,20 +185,14 @@ def main() -> int:
     for name, (seed, folds) in splits.items():
         found: dict[str, list] = {}
         for group, held_music in folds:
-            xs, ys = [], []
-            for w in evaluated + extra:
-                if source(w) not in group and piece(w) not in held_music:
-                    y, keep = labelled[w]
-                    xs.append(feats[w][keep])
-                    ys.append(y[keep])
-            for w in voice_free:
-                if piece(w) not in held_music:
-                    xs.append(feats[w])
-                    ys.append(np.zeros(len(feats[w])))
-            X, Y = np.vstack(xs), np.concatenate(ys)
-            print(f"fold {sorted(group)} {sorted(held_music)}: {len(Y)} training blocks, "
-                  f"{Y.mean():.2f} speech", flush=True)
-            model = train_gaps.fit_ensemble(X, Y, 10 * seed)
+            files = [(feats[w], *labelled[w]) for w in evaluated + extra
+                     if source(w) not in group and piece(w) not in held_music]
+            files += [(feats[w], np.zeros(len(feats[w]), np.float32),
+                       np.ones(len(feats[w]), bool))
+                      for w in voice_free if piece(w) not in held_music]
+            print(f"fold {sorted(group)} {sorted(held_music)}: {len(files)} training files",
+                  flush=True)
+            model = train_gaps.fit_ensemble(files, 10 * seed)
             for w in evaluated:
                 if source(w) in group:
                     lab = scoring.load_labels(w)
