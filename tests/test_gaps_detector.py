@@ -262,12 +262,13 @@ def test_a_nan_from_upstream_does_not_stop_the_detector():
     clean = _random_rows(1500, seed=4)
     c = FrameBuilder(48000, 256, 12000.0).push_many(clean)
     depth = FEATURE_NAMES.index("gap_depth")
-    # once the 3 s floor window has moved on (the bands' floors and medians forget) and
-    # the context averages have settled
+    # once the 3 s floor window has moved on (the bands' floors and medians forget); the
+    # recurrent units forget more slowly where the cues hold still (a unit whose update
+    # gate stays near 1), so within 0.005, not to rounding
     late = slice(250 + round(4.0 / BLOCK), None)
     assert len(va[late]) > 400
     np.testing.assert_allclose(va[late, depth],
-                               np.array([f.values() for f in c])[late, depth], atol=1e-4)
+                               np.array([f.values() for f in c])[late, depth], atol=5e-3)
 
 
 def test_flux_spans_the_same_time_at_any_block_size():

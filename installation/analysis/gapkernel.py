@@ -55,7 +55,8 @@ MAX_GATE_BLOCKS = 32
 # MAX_FLUX_LAG blocks' band dB (a ring of rows), the ring's head, how many blocks were seen
 # (up to MAX_FLUX_LAG), the music voicing average, each band's peak follower (dB), the
 # gate's ring of the last blocks' band powers, its head, the highest band mean over its
-# floor (dB, what the floor gate reads), then the network's recurrent state (members x
+# floor (dB, what the floor gate reads), the blocks since the network stepped and its last
+# logit, then the network's recurrent state (members x
 # hidden), then scratch for its input projections (members x 3 hidden, float32) and one
 # member's recurrent projections (3 hidden, float32).
 BAND_FIELDS = _F = 7
@@ -67,7 +68,9 @@ S_PEAK = S_MUSIC + 1
 S_BOX = S_PEAK + N_BANDS
 S_BOX_HEAD = S_BOX + N_BANDS * MAX_GATE_BLOCKS
 S_TOP = S_BOX_HEAD + 1
-S_NET = S_TOP + 1
+S_STEP = S_TOP + 1  # blocks since the network last stepped
+S_Z = S_STEP + 1  # its last logit
+S_NET = S_Z + 1
 
 # --- the decisions' arrays ---
 # params[] (seconds, likelihoods, dB)
@@ -107,6 +110,48 @@ def decision_state(word_ring: int) -> np.ndarray:
 @njit(cache=True, nogil=True)
 def _db(ms: float) -> float:
     return 10.0 * math.log10(ms) if ms > 1e-12 else -120.0
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _network(state, wx, bx, wh, bh, wo, consts, x) -> float:
+    """One step of the voice network over the cues ``x``: the members' mean logit."""
+    # The network: members of gated recurrent units (GRU: reset r, update u, candidate n)
+    # over the cues, their output logits averaged. First every member's input projections
+    # in one pass over the weight rows, contiguous for the compiler to vectorise, in float32
+    # (wx and wh are float32; the sums go into the state's scratch, read as float32): half
+    # the memory traffic and twice the vector width of float64.
+    members = wh.shape[0]
+    h = wh.shape[1]
+    g = 3 * h
+    net = S_NET
+    at = net + members * h
+    acc = state[at:at + members * g].view(np.float32)[:members * g]
+    gh = state[at + members * g:at + members * g + g].view(np.float32)[:g]
+    for k in range(members * g):
+        acc[k] = bx[k]
+    for i in range(wx.shape[0]):
+        xi = np.float32(x[i])
+        if xi != 0.0:
+            for k in range(members * g):
+                acc[k] += xi * wx[i, k]
+    z = consts[C_BO]
+    for e in range(members):
+        hs = net + e * h
+        for k in range(g):
+            gh[k] = bh[e * g + k]
+        for j in range(h):
+            hj = np.float32(state[hs + j])
+            for k in range(g):
+                gh[k] += hj * wh[e, j, k]
+        a = e * g
+        for j in range(h):
+            r = 1.0 / (1.0 + math.exp(-(acc[a + j] + gh[j])))
+            u = 1.0 / (1.0 + math.exp(-(acc[a + h + j] + gh[h + j])))
+            # tanh(v) as 1 - 2 / (e^2v + 1): the same to 1e-16, half the cost of math.tanh
+            n = 1.0 - 2.0 / (math.exp(2.0 * (acc[a + 2 * h + j] + r * gh[2 * h + j])) + 1.0)
+            state[hs + j] = n + u * (state[hs + j] - n)
+            z += state[hs + j] * wo[e * h + j]
+    return z
 
 
 @njit(cache=True, nogil=True)
@@ -208,42 +253,16 @@ def voice_block(state, ring, wx, bx, wh, bh, wo, consts, row, t_sig, voicing, on
     x[base] = voicing
     x[base + 1] = (30.0 if onset_db > 30.0 else onset_db) * 0.1
     x[base + 2] = music - voicing
-    # The network: members of gated recurrent units (GRU: reset r, update u, candidate n)
-    # over the cues, their output logits averaged. First every member's input projections
-    # in one pass over the weight rows, contiguous for the compiler to vectorise, in float32
-    # (wx and wh are float32; the sums go into the state's scratch, read as float32): half
-    # the memory traffic and twice the vector width of float64.
-    members = wh.shape[0]
-    h = wh.shape[1]
-    g = 3 * h
-    net = S_NET
-    at = net + members * h
-    acc = state[at:at + members * g].view(np.float32)[:members * g]
-    gh = state[at + members * g:at + members * g + g].view(np.float32)[:g]
-    for k in range(members * g):
-        acc[k] = bx[k]
-    for i in range(wx.shape[0]):
-        xi = np.float32(x[i])
-        if xi != 0.0:
-            for k in range(members * g):
-                acc[k] += xi * wx[i, k]
-    z = consts[C_BO]
-    for e in range(members):
-        hs = net + e * h
-        for k in range(g):
-            gh[k] = bh[e * g + k]
-        for j in range(h):
-            hj = np.float32(state[hs + j])
-            for k in range(g):
-                gh[k] += hj * wh[e, j, k]
-        a = e * g
-        for j in range(h):
-            r = 1.0 / (1.0 + math.exp(-(acc[a + j] + gh[j])))
-            u = 1.0 / (1.0 + math.exp(-(acc[a + h + j] + gh[h + j])))
-            # tanh(v) as 1 - 2 / (e^2v + 1): the same to 1e-16, half the cost of math.tanh
-            n = 1.0 - 2.0 / (math.exp(2.0 * (acc[a + 2 * h + j] + r * gh[2 * h + j])) + 1.0)
-            state[hs + j] = n + u * (state[hs + j] - n)
-            z += state[hs + j] * wo[e * h + j]
+    # The network steps once per FLUX_SPAN_SAMPLES: every block at the block size the
+    # models were fitted with and above, every flux_lag-th block below it, so its units'
+    # memory spans the same time at any block size (it steps per call, not per second);
+    # between steps its last logit holds.
+    step = state[S_STEP] + 1.0
+    if step >= flux_lag:
+        state[S_Z] = _network(state, wx, bx, wh, bh, wo, consts, x)
+        step = 0.0
+    state[S_STEP] = step
+    z = state[S_Z]
     if z <= -40.0 or whole < consts[C_ABS]:
         return 0.0
     return 1.0 / (1.0 + math.exp(-z))

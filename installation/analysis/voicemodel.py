@@ -42,7 +42,7 @@ import numpy as np
 
 from installation.analysis.gapkernel import (BAND_FIELDS, BAND_TAPS, BANDS, FLUX_SPAN_SAMPLES,
                                              GATE_SPAN_S, MAX_FLUX_LAG, MAX_GATE_BLOCKS,
-                                             N_BANDS, N_CONSTS, S_NET, voice_block,
+                                             N_BANDS, N_CONSTS, S_NET, S_Z, voice_block,
                                              voice_many)
 from installation.analysis.taps import DECIMATE_FROM
 
@@ -164,6 +164,7 @@ class VoiceModel:
         assert len(self.consts) == N_CONSTS  # the order of gapkernel's C_* indices
         # the units' state, then scratch for the members' and one member's projections
         self.state = np.zeros(S_NET + members * hidden + 3 * hidden * (members + 1))
+        self.state[S_Z] = -40.0  # no voice until the network's first step
         for b in range(N_BANDS):
             self.state[b * BAND_FIELDS + 3] = math.inf
             self.state[b * BAND_FIELDS + 6] = math.inf
