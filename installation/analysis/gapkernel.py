@@ -56,9 +56,7 @@ MAX_GATE_BLOCKS = 32
 # (up to MAX_FLUX_LAG), the music voicing average, each band's peak follower (dB), the
 # gate's ring of the last blocks' band powers, its head, the highest band mean over its
 # floor (dB, what the floor gate reads), the blocks since the network stepped and its last
-# logit, then the network's recurrent state (members x
-# hidden), then scratch for its input projections (members x 3 hidden, float32) and one
-# member's recurrent projections (3 hidden, float32).
+# logit, then the network's recurrent state and scratch (float32, ``network_slots``).
 BAND_FIELDS = _F = 7
 S_PREV = N_BANDS * _F
 S_FLUX_HEAD = S_PREV + N_BANDS * MAX_FLUX_LAG
@@ -112,46 +110,93 @@ def _db(ms: float) -> float:
     return 10.0 * math.log10(ms) if ms > 1e-12 else -120.0
 
 
-@njit(cache=True, nogil=True, inline="always")
-def _network(state, wx, bx, wh, bh, wo, consts, x) -> float:
-    """One step of the voice network over the cues ``x``: the members' mean logit."""
+# The network's arithmetic runs in float32 and lets the compiler vectorise it: numba's
+# division checks for a zero divisor (error_model="numpy" drops that branch), and strict
+# IEEE order forbids reordering a sum. These fast-math flags allow reassociation,
+# contraction into fused multiply-adds and approximate reciprocals and functions, but not
+# "no NaNs" or "no infinities", so a comparison still means what it says. Together with
+# the rational tanh below: the network's step in 1.3 µs instead of 2.8 (3 x 24 units).
+_FAST = {"reassoc", "contract", "arcp", "nsz", "afn"}
+_TANH_CLAMP = np.float32(7.90531110763549805)  # tanh there is 1 - 3e-7 (float32: 1)
+# tanh(v) ~ v p(v^2) / q(v^2) on [-clamp, clamp]: Eigen's float32 approximation (a few
+# units in the last place), branch-free, so a loop of them vectorises (math.tanh does not).
+_TANH_P = tuple(np.float32(c) for c in (
+    -2.76076847742355e-16, 2.00018790482477e-13, -8.60467152213735e-11,
+    5.12229709037114e-08, 1.48572235717979e-05, 6.37261928875436e-04,
+    4.89352455891786e-03))
+_TANH_Q = tuple(np.float32(c) for c in (
+    1.19825839466702e-06, 1.18534705686654e-04, 2.26843463243900e-03,
+    4.89352518554385e-03))
+P0, P1, P2, P3, P4, P5, P6 = _TANH_P
+Q0, Q1, Q2, Q3 = _TANH_Q
+
+
+@njit(cache=True, nogil=True, inline="always", fastmath=_FAST, error_model="numpy")
+def _tanh(v):
+    """tanh of a float32, vectorisable (see ``_TANH_P``)."""
+    v = min(max(v, -_TANH_CLAMP), _TANH_CLAMP)
+    v2 = v * v
+    p = (((((P0 * v2 + P1) * v2 + P2) * v2 + P3) * v2 + P4) * v2 + P5) * v2 + P6
+    q = ((Q0 * v2 + Q1) * v2 + Q2) * v2 + Q3
+    return v * p / q
+
+
+def network_slots(members: int, hidden: int) -> int:
+    """How many float64 slots of the state the network takes from ``S_NET``: its units'
+    state, then scratch for the input and the recurrent projections, all float32."""
+    return (members * hidden + 2 * members * 3 * hidden + 1) // 2
+
+
+@njit(cache=True, nogil=True, fastmath=_FAST, error_model="numpy")
+def _gates(hs, acc, gh, wo, bo, members, h) -> float:
+    """The members' gates over their projections ``acc`` (input) and ``gh`` (recurrent):
+    the new state into ``hs``; the members' mean logit."""
+    g = 3 * h
+    half = np.float32(0.5)
+    z = bo
+    for e in range(members):
+        a = e * g
+        for j in range(h):
+            # sigmoid(v) = (1 + tanh(v / 2)) / 2
+            r = half + half * _tanh(half * (acc[a + j] + gh[a + j]))
+            u = half + half * _tanh(half * (acc[a + h + j] + gh[a + h + j]))
+            n = _tanh(acc[a + 2 * h + j] + r * gh[a + 2 * h + j])
+            v = n + u * (hs[e * h + j] - n)
+            hs[e * h + j] = v
+            z += v * wo[e * h + j]
+    return z
+
+
+@njit(cache=True, nogil=True, fastmath=_FAST, error_model="numpy")
+def _network(net, wx, bx, wh, bh, wo, bo, x) -> float:
+    """One step of the voice network over the cues ``x``: the members' mean logit.
+    ``net`` is the state from ``S_NET`` (``network_slots``), read as float32."""
     # The network: members of gated recurrent units (GRU: reset r, update u, candidate n)
-    # over the cues, their output logits averaged. First every member's input projections
-    # in one pass over the weight rows, contiguous for the compiler to vectorise, in float32
-    # (wx and wh are float32; the sums go into the state's scratch, read as float32): half
-    # the memory traffic and twice the vector width of float64.
+    # over the cues, their output logits averaged. Each product runs in one pass over
+    # contiguous weight rows, the gates in their own function (in one, the compiler gave
+    # up vectorising them: 2.2 µs a step instead of 1.5): every loop vectorises.
     members = wh.shape[0]
     h = wh.shape[1]
     g = 3 * h
-    net = S_NET
-    at = net + members * h
-    acc = state[at:at + members * g].view(np.float32)[:members * g]
-    gh = state[at + members * g:at + members * g + g].view(np.float32)[:g]
-    for k in range(members * g):
+    m = members * g
+    f32 = net.view(np.float32)
+    hs = f32[:members * h]
+    acc = f32[members * h:members * h + m]
+    gh = f32[members * h + m:members * h + 2 * m]
+    for k in range(m):
         acc[k] = bx[k]
     for i in range(wx.shape[0]):
         xi = np.float32(x[i])
-        if xi != 0.0:
-            for k in range(members * g):
-                acc[k] += xi * wx[i, k]
-    z = consts[C_BO]
+        for k in range(m):
+            acc[k] += xi * wx[i, k]
+    for k in range(m):
+        gh[k] = bh[k]
     for e in range(members):
-        hs = net + e * h
-        for k in range(g):
-            gh[k] = bh[e * g + k]
         for j in range(h):
-            hj = np.float32(state[hs + j])
+            hj = hs[e * h + j]
             for k in range(g):
-                gh[k] += hj * wh[e, j, k]
-        a = e * g
-        for j in range(h):
-            r = 1.0 / (1.0 + math.exp(-(acc[a + j] + gh[j])))
-            u = 1.0 / (1.0 + math.exp(-(acc[a + h + j] + gh[h + j])))
-            # tanh(v) as 1 - 2 / (e^2v + 1): the same to 1e-16, half the cost of math.tanh
-            n = 1.0 - 2.0 / (math.exp(2.0 * (acc[a + 2 * h + j] + r * gh[2 * h + j])) + 1.0)
-            state[hs + j] = n + u * (state[hs + j] - n)
-            z += state[hs + j] * wo[e * h + j]
-    return z
+                gh[e * g + k] += hj * wh[e, j, k]
+    return _gates(hs, acc, gh, wo, bo, members, h)
 
 
 @njit(cache=True, nogil=True)
@@ -259,7 +304,7 @@ def voice_block(state, ring, wx, bx, wh, bh, wo, consts, row, t_sig, voicing, on
     # between steps its last logit holds.
     step = state[S_STEP] + 1.0
     if step >= flux_lag:
-        state[S_Z] = _network(state, wx, bx, wh, bh, wo, consts, x)
+        state[S_Z] = _network(state[S_NET:], wx, bx, wh, bh, wo, consts[C_BO], x)
         step = 0.0
     state[S_STEP] = step
     z = state[S_Z]

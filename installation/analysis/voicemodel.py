@@ -42,8 +42,8 @@ import numpy as np
 
 from installation.analysis.gapkernel import (BAND_FIELDS, BAND_TAPS, BANDS, FLUX_SPAN_SAMPLES,
                                              GATE_SPAN_S, MAX_FLUX_LAG, MAX_GATE_BLOCKS,
-                                             N_BANDS, N_CONSTS, S_NET, S_Z, voice_block,
-                                             voice_many)
+                                             N_BANDS, N_CONSTS, S_NET, S_Z, network_slots,
+                                             voice_block, voice_many)
 from installation.analysis.taps import DECIMATE_FROM
 
 BASE_FEATURES: tuple[str, ...] = (
@@ -162,8 +162,7 @@ class VoiceModel:
                                 PEAK_RELEASE_DB_S * block_s,
                                 flux_lag(block_s, sample_rate), gate_blocks(block_s)])
         assert len(self.consts) == N_CONSTS  # the order of gapkernel's C_* indices
-        # the units' state, then scratch for the members' and one member's projections
-        self.state = np.zeros(S_NET + members * hidden + 3 * hidden * (members + 1))
+        self.state = np.zeros(S_NET + network_slots(members, hidden))
         self.state[S_Z] = -40.0  # no voice until the network's first step
         for b in range(N_BANDS):
             self.state[b * BAND_FIELDS + 3] = math.inf
