@@ -37,6 +37,7 @@ differs.)
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import tempfile
@@ -158,6 +159,10 @@ def main() -> int:
     ap.add_argument("--other-voices", action=argparse.BooleanOptionalAction, default=None,
                     help="as train_gaps.py --other-voices (in every fold's training)")
     ap.add_argument("--pieces", type=int, default=None, help="as train_gaps.py --pieces")
+    ap.add_argument("--save-models", type=Path, metavar="DIR",
+                    help="write each fold's model here (DIR/<split>_fold<i>.npz, with the "
+                         "speech sources and music it was tested on in a .json beside it), "
+                         "to score other decision settings without refitting")
     args = ap.parse_args()
     # by default, what the rate's shipped model was fitted on
     family = "hi" if args.rate >= train_gaps.HI_RATE else "lo"
@@ -184,7 +189,7 @@ def main() -> int:
                                              for i in range(args.folds)])
     for name, (seed, folds) in splits.items():
         found: dict[str, list] = {}
-        for group, held_music in folds:
+        for i, (group, held_music) in enumerate(folds):
             files = [(feats[w], *labelled[w]) for w in evaluated + extra
                      if source(w) not in group and piece(w) not in held_music]
             files += [(feats[w], np.zeros(len(feats[w]), np.float32),
@@ -192,7 +197,14 @@ def main() -> int:
                       for w in voice_free if piece(w) not in held_music]
             print(f"fold {sorted(group)} {sorted(held_music)}: {len(files)} training files",
                   flush=True)
-            model = train_gaps.fit_ensemble(files, 10 * seed)
+            model = train_gaps.fit_ensemble(files, 10 * seed,
+                                            train_gaps.FAMILY_HIDDEN[family])
+            if args.save_models:
+                args.save_models.mkdir(parents=True, exist_ok=True)
+                stem = args.save_models / f"{name.replace(' ', '')}_fold{i}"
+                np.savez(stem.with_suffix(".npz"), **model)
+                stem.with_suffix(".json").write_text(json.dumps(
+                    {"sources": sorted(group), "music": sorted(held_music)}))
             for w in evaluated:
                 if source(w) in group:
                     lab = scoring.load_labels(w)

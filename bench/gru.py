@@ -29,7 +29,7 @@ LENGTH = 400  # blocks per training window (2.1 s at 48 kHz, 256-sample blocks)
 BURN = 100  # blocks heard before the loss counts, in a window that starts inside a file
 BATCH = 64
 STEPS = 3000
-HIDDEN = 24
+HIDDEN = 24  # units per member unless the family says (train_gaps.FAMILY_HIDDEN)
 LR = 3e-3
 
 

@@ -180,7 +180,8 @@ def main() -> None:
     for family in families:
         rates = FAMILY_RATES[family]
         out = args.out or model_path(rates[0])
-        train(args.eval, rates, out, *family_options(family, args.other_voices, args.pieces))
+        train(args.eval, rates, out, *family_options(family, args.other_voices, args.pieces),
+              hidden=FAMILY_HIDDEN[family])
 
 
 # The engine rates each model is fitted at (the graph measures the bands decimated from
@@ -191,6 +192,11 @@ FAMILY_RATES = {"hi": (48000, 44100), "lo": (16000, 22050, 8000)}
 # lost on the developer set at 16 and 8 kHz (held-out +12 dB 0.889 -> 0.815 at 16 kHz)
 # for little on the other voices (docs/benchmarks.md, "Unseen voices").
 FAMILY_OPTIONS = {"hi": (True, 20), "lo": (False, 10)}
+# Units per member (GRU), per family. Three members of 16 units cost about 0.5 µs a block
+# less than three of 24 at 48 kHz (their float32 weights fit a 32 KB L1 cache; 24 units'
+# take 53 KB), but read under 24 units on the developer set and the bundled piece
+# (docs/benchmarks.md, "A recurrent likelihood").
+FAMILY_HIDDEN = {"hi": 24, "lo": 24}
 assert all(r >= HI_RATE for r in FAMILY_RATES["hi"])
 assert all(r < HI_RATE for r in FAMILY_RATES["lo"])
 
@@ -282,9 +288,10 @@ def training_data(root: Path, rates, with_voices: bool, pieces: int) -> list[Fil
     return parts
 
 
-def fit_ensemble(files: list[FileData], first_seed: int = 0) -> dict[str, np.ndarray]:
-    """:data:`ENSEMBLE` networks from seeds ``first_seed``, ``first_seed + 1``, ...,
-    (:func:`gru.fit`), stacked into one model (:func:`gru.stack`); the shipped models use
+def fit_ensemble(files: list[FileData], first_seed: int = 0,
+                 hidden: int = gru.HIDDEN) -> dict[str, np.ndarray]:
+    """:data:`ENSEMBLE` networks of ``hidden`` units from seeds ``first_seed``,
+    ``first_seed + 1``, ... (:func:`gru.fit`), stacked into one model (:func:`gru.stack`); the shipped models use
     seeds 0, 1, 2. Two fit at once, one per core, each in a fresh process whose BLAS runs
     one thread: with a thread per core in each worker, two workers' four threads on two
     cores wait on each other (a step took 0.9 s instead of 0.15 s)."""
@@ -296,7 +303,8 @@ def fit_ensemble(files: list[FileData], first_seed: int = 0) -> dict[str, np.nda
     os.environ["OPENBLAS_NUM_THREADS"] = "1"  # read by the workers' numpy at its import
     try:
         with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
-            members = list(pool.map(_fit_member, [files] * len(seeds), seeds))
+            members = list(pool.map(_fit_member, [files] * len(seeds), seeds,
+                                    [hidden] * len(seeds)))
     finally:
         if saved is None:
             del os.environ["OPENBLAS_NUM_THREADS"]
@@ -305,13 +313,14 @@ def fit_ensemble(files: list[FileData], first_seed: int = 0) -> dict[str, np.nda
     return gru.stack(members)
 
 
-def _fit_member(files: list[FileData], seed: int) -> dict[str, np.ndarray]:
-    return gru.fit(files, seed=seed, log=lambda line: print(line, flush=True))
+def _fit_member(files: list[FileData], seed: int, hidden: int) -> dict[str, np.ndarray]:
+    return gru.fit(files, seed=seed, hidden=hidden, log=lambda line: print(line, flush=True))
 
 
-def train(root: Path, rates, out: Path, with_voices: bool, pieces: int) -> None:
+def train(root: Path, rates, out: Path, with_voices: bool, pieces: int,
+          hidden: int = gru.HIDDEN) -> None:
     files = training_data(root, rates, with_voices, pieces)
-    model = fit_ensemble(files)
+    model = fit_ensemble(files, hidden=hidden)
     right = counted = speech = 0
     for x, y, keep in files:
         z = gru.predict(model, x)[keep]

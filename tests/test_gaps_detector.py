@@ -231,7 +231,7 @@ def test_likelihood_is_the_model_s_recurrent_network_over_the_cues():
         h = (1.0 - u) * n + u * h
         want.append(sigmoid(np.mean(np.sum(wo * h, axis=1) + bo)))
     want = np.array(want)
-    assert 0.05 < np.mean(want > 0.5) < 0.95  # the rows exercise both answers
+    assert min((want > 0.5).sum(), (want < 0.5).sum()) >= 10  # the rows get both answers
     np.testing.assert_allclose(p, want, atol=5e-6)  # (4.5e-7 with the shipped model)
 
 
