@@ -53,7 +53,7 @@ import numpy as np  # noqa: E402
 import scoring  # noqa: E402
 import train_gaps  # noqa: E402
 
-BLOCK = 256
+BLOCK = train_gaps.BLOCK
 
 
 def source(wav: Path) -> str:
@@ -198,7 +198,8 @@ def main() -> int:
             print(f"fold {sorted(group)} {sorted(held_music)}: {len(files)} training files",
                   flush=True)
             model = train_gaps.fit_ensemble(files, 10 * seed,
-                                            train_gaps.FAMILY_HIDDEN[family])
+                                            train_gaps.FAMILY_HIDDEN[family],
+                                            train_gaps.FAMILY_STRIDE[family])
             if args.save_models:
                 args.save_models.mkdir(parents=True, exist_ok=True)
                 stem = args.save_models / f"{name.replace(' ', '')}_fold{i}"

@@ -157,11 +157,21 @@ def fit(files: list[tuple[np.ndarray, np.ndarray, np.ndarray]], seed: int = 0,
     return {"mean": mean.astype(np.float64), "std": std.astype(np.float64), **p}
 
 
-def stack(members: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+def phases(files: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
+           stride: int) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Per-block sequences ``(x, y, keep)`` → what a network stepping on every
+    ``stride``-th block hears: each file once per phase (blocks p, p + stride, ...), as a
+    stream may start on any block."""
+    return [(x[p::stride], y[p::stride], keep[p::stride])
+            for x, y, keep in files for p in range(stride)]
+
+
+def stack(members: list[dict[str, np.ndarray]], step: float) -> dict[str, np.ndarray]:
     """Members fitted on the same files (the same mean and std) → one model file's arrays
-    (``voicemodel.MODEL_KEYS``): each weight with a leading member axis. The kernel
-    averages the members' logits."""
-    out = {"mean": members[0]["mean"], "std": members[0]["std"]}
+    (``voicemodel.MODEL_KEYS``): each weight with a leading member axis, and ``step``,
+    the engine samples between two of their steps. The kernel averages the members'
+    logits."""
+    out = {"mean": members[0]["mean"], "std": members[0]["std"], "step": np.array(step)}
     for k in ("Wx", "bx", "Wh", "bh", "wo"):
         out[k] = np.stack([m[k] for m in members]).astype(np.float64)
     out["bo"] = np.array([float(m["bo"]) for m in members])

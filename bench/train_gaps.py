@@ -40,6 +40,7 @@ import gru  # noqa: E402
 from installation.analysis.voicemodel import (  # noqa: E402
     HI_RATE, VoiceModel, blank_weights, model_path)
 
+BLOCK = 256  # engine samples per block the models are fitted at (at every rate)
 # Speech sources kept out of training (with all their mixes): the held-out check.
 HELD_OUT = ("librivox_0930", "ktuberling_seq10", "ktuberling_seq11", "ktuberling_seq12")
 
@@ -53,7 +54,7 @@ def dev_files(root: Path) -> list[Path]:
     return sorted([*root.glob("speech/*.wav"), *root.glob("mix/*.wav")])
 
 
-def block_features(wav: Path, sample_rate: int = 48000, block_size: int = 256,
+def block_features(wav: Path, sample_rate: int = 48000, block_size: int = BLOCK,
                    rows=None):
     """(the network's inputs per block ``(n, N_FEATURES)``, signal time per block), as the
     live detector computes them (the same kernel, with a blank model: features only)."""
@@ -70,7 +71,7 @@ def block_features(wav: Path, sample_rate: int = 48000, block_size: int = 256,
     return x, t_sig
 
 
-def signal_times(n: int, sample_rate: int = 48000, block_size: int = 256) -> np.ndarray:
+def signal_times(n: int, sample_rate: int = 48000, block_size: int = BLOCK) -> np.ndarray:
     """The signal time (s) each of ``n`` blocks' gap cues describe: the block's end less the
     gap bands' lag (what the labels are read at)."""
     from installation.analysis.frames import FrameBuilder
@@ -181,7 +182,7 @@ def main() -> None:
         rates = FAMILY_RATES[family]
         out = args.out or model_path(rates[0])
         train(args.eval, rates, out, *family_options(family, args.other_voices, args.pieces),
-              hidden=FAMILY_HIDDEN[family])
+              hidden=FAMILY_HIDDEN[family], stride=FAMILY_STRIDE[family])
 
 
 # The engine rates each model is fitted at (the graph measures the bands decimated from
@@ -197,6 +198,11 @@ FAMILY_OPTIONS = {"hi": (True, 20), "lo": (False, 10)}
 # take 53 KB), but read under 24 units on the developer set and the bundled piece
 # (docs/benchmarks.md, "A recurrent likelihood").
 FAMILY_HIDDEN = {"hi": 24, "lo": 24}
+# Every how many blocks (BLOCK samples) the network steps. At 48 kHz every other block (512
+# samples, 10.7 ms): half the cost of three members of 24, which then cost less than
+# three of 16 stepping on every block, with F1 as high (docs/benchmarks.md). Below 32 kHz
+# a block is already 11.6-32 ms.
+FAMILY_STRIDE = {"hi": 2, "lo": 1}
 assert all(r >= HI_RATE for r in FAMILY_RATES["hi"])
 assert all(r < HI_RATE for r in FAMILY_RATES["lo"])
 
@@ -288,10 +294,11 @@ def training_data(root: Path, rates, with_voices: bool, pieces: int) -> list[Fil
     return parts
 
 
-def fit_ensemble(files: list[FileData], first_seed: int = 0,
-                 hidden: int = gru.HIDDEN) -> dict[str, np.ndarray]:
-    """:data:`ENSEMBLE` networks of ``hidden`` units from seeds ``first_seed``,
-    ``first_seed + 1``, ... (:func:`gru.fit`), stacked into one model (:func:`gru.stack`); the shipped models use
+def fit_ensemble(files: list[FileData], first_seed: int = 0, hidden: int = gru.HIDDEN,
+                 stride: int = 1) -> dict[str, np.ndarray]:
+    """:data:`ENSEMBLE` networks of ``hidden`` units stepping on every ``stride``-th block
+    (:func:`gru.phases`) from seeds ``first_seed``, ``first_seed + 1``, ...
+    (:func:`gru.fit`), stacked into one model (:func:`gru.stack`); the shipped models use
     seeds 0, 1, 2. Two fit at once, one per core, each in a fresh process whose BLAS runs
     one thread: with a thread per core in each worker, two workers' four threads on two
     cores wait on each other (a step took 0.9 s instead of 0.15 s)."""
@@ -299,6 +306,7 @@ def fit_ensemble(files: list[FileData], first_seed: int = 0,
     from concurrent.futures import ProcessPoolExecutor
 
     seeds = [first_seed + j for j in range(ENSEMBLE)]
+    files = gru.phases(files, stride)
     saved = os.environ.get("OPENBLAS_NUM_THREADS")
     os.environ["OPENBLAS_NUM_THREADS"] = "1"  # read by the workers' numpy at its import
     try:
@@ -310,7 +318,7 @@ def fit_ensemble(files: list[FileData], first_seed: int = 0,
             del os.environ["OPENBLAS_NUM_THREADS"]
         else:
             os.environ["OPENBLAS_NUM_THREADS"] = saved
-    return gru.stack(members)
+    return gru.stack(members, BLOCK * stride)
 
 
 def _fit_member(files: list[FileData], seed: int, hidden: int) -> dict[str, np.ndarray]:
@@ -318,11 +326,11 @@ def _fit_member(files: list[FileData], seed: int, hidden: int) -> dict[str, np.n
 
 
 def train(root: Path, rates, out: Path, with_voices: bool, pieces: int,
-          hidden: int = gru.HIDDEN) -> None:
+          hidden: int = gru.HIDDEN, stride: int = 1) -> None:
     files = training_data(root, rates, with_voices, pieces)
-    model = fit_ensemble(files, hidden=hidden)
+    model = fit_ensemble(files, hidden=hidden, stride=stride)
     right = counted = speech = 0
-    for x, y, keep in files:
+    for x, y, keep in gru.phases(files, stride):
         z = gru.predict(model, x)[keep]
         right += int(((z > 0) == (y[keep] > 0.5)).sum())
         counted += int(keep.sum())

@@ -38,8 +38,8 @@ REF_QUANTILE = 0.5
 # --- the likelihood's arrays ---
 # consts[]
 (C_BO, C_MUSIC, C_ABS, C_WINDOW, C_SEGMENT, C_FIXED, C_RELEASE, C_FLUX_LAG,
- C_GATE_BLOCKS) = range(9)
-N_CONSTS = 9
+ C_GATE_BLOCKS, C_NET_LAG) = range(10)
+N_CONSTS = 10
 # Spectral flux compares each band with its level FLUX_SPAN_SAMPLES ago (at the engine
 # rate): the block the models were fitted with. At that block size it is the previous
 # block; with smaller blocks, as many blocks back as make the same span (a 4 ms block's
@@ -298,12 +298,11 @@ def voice_block(state, ring, wx, bx, wh, bh, wo, consts, row, t_sig, voicing, on
     x[base] = voicing
     x[base + 1] = (30.0 if onset_db > 30.0 else onset_db) * 0.1
     x[base + 2] = music - voicing
-    # The network steps once per FLUX_SPAN_SAMPLES: every block at the block size the
-    # models were fitted with and above, every flux_lag-th block below it, so its units'
-    # memory spans the same time at any block size (it steps per call, not per second);
-    # between steps its last logit holds.
+    # The network steps once per the model's step span (voicemodel.net_lag: every block,
+    # or every n-th), so its units' memory spans the same time at any block size (it
+    # steps per call, not per second); between steps its last logit holds.
     step = state[S_STEP] + 1.0
-    if step >= flux_lag:
+    if step >= consts[C_NET_LAG]:
         state[S_Z] = _network(state[S_NET:], wx, bx, wh, bh, wo, consts[C_BO], x)
         step = 0.0
     state[S_STEP] = step

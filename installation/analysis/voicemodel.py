@@ -74,6 +74,13 @@ def flux_lag(block_s: float, sample_rate: float) -> int:
     return int(min(MAX_FLUX_LAG, max(1, blocks)))
 
 
+def net_lag(block_s: float, sample_rate: float, step_samples: float) -> int:
+    """Every how many blocks the network steps: those that make the ``step_samples``
+    engine samples its model was fitted with (a model file's ``step``; 2 for a 512-sample
+    step at 256-sample blocks, 8 at 64, 1 at blocks as long as the step or longer)."""
+    return max(1, round(step_samples / max(1.0, block_s * sample_rate)))
+
+
 def gate_blocks(block_s: float) -> int:
     """How many blocks the floor gate's band means span: those that make ``GATE_SPAN_S``
     (4 at 48 kHz with 256-sample blocks, 1 at 16 ms blocks and above)."""
@@ -88,8 +95,11 @@ def alpha(block_s: float, tau_s: float) -> float:
 # A model file's arrays (bench/train_gaps.py writes them), for E members of H units over
 # F cues: the cues' normalisation (mean, std: (F,)); per member the input weights Wx
 # (E, F, 3H), recurrent weights Wh (E, H, 3H), biases bx, bh (E, 3H), with the gates in
-# the order reset, update, candidate; and the output wo (E, H), bo (E,).
-MODEL_KEYS = ("mean", "std", "Wx", "bx", "Wh", "bh", "wo", "bo")
+# the order reset, update, candidate; the output wo (E, H), bo (E,); and step (a scalar):
+# the engine samples between two steps of the network it was fitted with (the "hi" model
+# steps every 512 samples, on every other 256-sample block: half the cost, the same
+# F1; the "lo" one on every 256).
+MODEL_KEYS = ("mean", "std", "Wx", "bx", "Wh", "bh", "wo", "bo", "step")
 
 
 @lru_cache(maxsize=4)
@@ -98,7 +108,8 @@ def load_model(path: Path) -> tuple[np.ndarray, ...]:
     normalised cues ``c = (x - mean) / std`` and its units' last state ``h``,
     ``r = sigmoid(Wx_r c + bx_r + Wh_r h + bh_r)``, ``u`` likewise,
     ``n = tanh(Wx_n c + bx_n + r (Wh_n h + bh_n))``, ``h = (1 - u) n + u h``; the
-    likelihood is ``sigmoid(mean over members of (wo . h + bo))``."""
+    likelihood is ``sigmoid(mean over members of (wo . h + bo))``, stepped once per
+    ``step`` engine samples and held in between."""
     with np.load(path) as z:
         missing = [k for k in MODEL_KEYS if k not in z.files]
         if missing:
@@ -112,7 +123,8 @@ def blank_weights() -> tuple[np.ndarray, ...]:
     training does before any model exists."""
     n = N_FEATURES
     return (np.zeros(n), np.ones(n), np.zeros((1, n, 3)), np.zeros((1, 3)),
-            np.zeros((1, 1, 3)), np.zeros((1, 3)), np.zeros((1, 1)), np.zeros(1))
+            np.zeros((1, 1, 3)), np.zeros((1, 3)), np.zeros((1, 1)), np.zeros(1),
+            np.array(float(FLUX_SPAN_SAMPLES)))
 
 
 def fold(model: tuple[np.ndarray, ...]) -> tuple:
@@ -121,7 +133,7 @@ def fold(model: tuple[np.ndarray, ...]) -> tuple:
     float32, bh (E*3H,), wo (E*H,), bo)``, with the members' average folded into ``wo``
     and ``bo``. The products run in float32 (half the cost, the same likelihood to
     ~1e-6)."""
-    mean, std, wx, bx, wh, bh, wo, bo = model
+    mean, std, wx, bx, wh, bh, wo, bo = model[:8]
     members = wx.shape[0]
     wx = wx / std[None, :, None]
     bx = bx - np.einsum("f,efk->ek", mean, wx)
@@ -160,7 +172,8 @@ class VoiceModel:
         self.consts = np.array([bo, alpha(block_s, MUSIC_TAU_S),
                                 abs_floor_db, floor_window_s, FLOOR_SEGMENT_S, fixed,
                                 PEAK_RELEASE_DB_S * block_s,
-                                flux_lag(block_s, sample_rate), gate_blocks(block_s)])
+                                flux_lag(block_s, sample_rate), gate_blocks(block_s),
+                                net_lag(block_s, sample_rate, float(weights[8]))])
         assert len(self.consts) == N_CONSTS  # the order of gapkernel's C_* indices
         self.state = np.zeros(S_NET + network_slots(members, hidden))
         self.state[S_Z] = -40.0  # no voice until the network's first step
