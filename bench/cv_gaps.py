@@ -37,6 +37,7 @@ differs.)
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import tempfile
@@ -52,7 +53,7 @@ import numpy as np  # noqa: E402
 import scoring  # noqa: E402
 import train_gaps  # noqa: E402
 
-BLOCK = 256
+BLOCK = train_gaps.BLOCK
 
 
 def source(wav: Path) -> str:
@@ -138,8 +139,9 @@ def detect(model: dict, rows: np.ndarray, pitch_rate: float, rate: int) -> list[
     one: the same frame builder and the same reading of its frames."""
     from installation.analysis.frames import FrameBuilder
     from installation.analysis.gaps import gaps_from_frames
+    from installation.analysis.voicemodel import MODEL_KEYS
 
-    weights = tuple(model[k] for k in ("mean", "std", "W1", "b1", "w2", "b2"))
+    weights = tuple(model[k] for k in MODEL_KEYS)
     frames = FrameBuilder(rate, BLOCK, pitch_rate, gap_weights=weights).push_many(rows)
     return gaps_from_frames(frames)
 
@@ -157,6 +159,10 @@ def main() -> int:
     ap.add_argument("--other-voices", action=argparse.BooleanOptionalAction, default=None,
                     help="as train_gaps.py --other-voices (in every fold's training)")
     ap.add_argument("--pieces", type=int, default=None, help="as train_gaps.py --pieces")
+    ap.add_argument("--save-models", type=Path, metavar="DIR",
+                    help="write each fold's model here (DIR/<split>_fold<i>.npz, with the "
+                         "speech sources and music it was tested on in a .json beside it), "
+                         "to score other decision settings without refitting")
     args = ap.parse_args()
     # by default, what the rate's shipped model was fitted on
     family = "hi" if args.rate >= train_gaps.HI_RATE else "lo"
@@ -168,7 +174,7 @@ def main() -> int:
         len(data["rows"][w][0]), args.rate, BLOCK)) for w in evaluated + extra}
     speech = [w for w in evaluated if w.parent.name == "speech"]
     # The cues, from the measured rows with this tree's kernel.
-    feats = {w: train_gaps.block_features(w, args.rate, BLOCK, rows=rows)[0]
+    feats = {w: train_gaps.block_features(w, args.rate, BLOCK, rows=rows)[0].astype(np.float32)
              for w, (rows, _) in data["rows"].items()}
     sources = sorted({source(w) for w in speech})
     if args.by_music:
@@ -183,21 +189,23 @@ def main() -> int:
                                              for i in range(args.folds)])
     for name, (seed, folds) in splits.items():
         found: dict[str, list] = {}
-        for group, held_music in folds:
-            xs, ys = [], []
-            for w in evaluated + extra:
-                if source(w) not in group and piece(w) not in held_music:
-                    y, keep = labelled[w]
-                    xs.append(feats[w][keep])
-                    ys.append(y[keep])
-            for w in voice_free:
-                if piece(w) not in held_music:
-                    xs.append(feats[w])
-                    ys.append(np.zeros(len(feats[w])))
-            X, Y = np.vstack(xs), np.concatenate(ys)
-            print(f"fold {sorted(group)} {sorted(held_music)}: {len(Y)} training blocks, "
-                  f"{Y.mean():.2f} speech", flush=True)
-            model = train_gaps.fit_ensemble(X, Y, 10 * seed)
+        for i, (group, held_music) in enumerate(folds):
+            files = [(feats[w], *labelled[w]) for w in evaluated + extra
+                     if source(w) not in group and piece(w) not in held_music]
+            files += [(feats[w], np.zeros(len(feats[w]), np.float32),
+                       np.ones(len(feats[w]), bool))
+                      for w in voice_free if piece(w) not in held_music]
+            print(f"fold {sorted(group)} {sorted(held_music)}: {len(files)} training files",
+                  flush=True)
+            model = train_gaps.fit_ensemble(files, 10 * seed,
+                                            train_gaps.FAMILY_HIDDEN[family],
+                                            train_gaps.FAMILY_STRIDE[family])
+            if args.save_models:
+                args.save_models.mkdir(parents=True, exist_ok=True)
+                stem = args.save_models / f"{name.replace(' ', '')}_fold{i}"
+                np.savez(stem.with_suffix(".npz"), **model)
+                stem.with_suffix(".json").write_text(json.dumps(
+                    {"sources": sorted(group), "music": sorted(held_music)}))
             for w in evaluated:
                 if source(w) in group:
                     lab = scoring.load_labels(w)

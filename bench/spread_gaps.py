@@ -79,13 +79,14 @@ def main() -> int:
             files += found
     print(f"measuring {len(files)} files to score at {rates[0]} Hz ...", flush=True)
     measured = cv_gaps.analyse(files, rates[0])
-    X, y = train_gaps.training_data(args.eval, rates, voices, pieces)
-    print(f"{len(y)} training blocks at {rates} Hz", flush=True)
+    data = train_gaps.training_data(args.eval, rates, voices, pieces)
+    print(f"{len(data)} training files at {rates} Hz", flush=True)
     columns = []
     for k in range(args.triples):
         first = train_gaps.ENSEMBLE * k
-        columns.append(f1_table(train_gaps.fit_ensemble(X, y, first), measured, rates[0],
-                                args.eval))
+        model = train_gaps.fit_ensemble(data, first, train_gaps.FAMILY_HIDDEN[args.family],
+                                        train_gaps.FAMILY_STRIDE[args.family])
+        columns.append(f1_table(model, measured, rates[0], args.eval))
         print(f"seeds {first}-{first + train_gaps.ENSEMBLE - 1} fitted", flush=True)
     splits = ("dev", "held-out") + (("extra",) if args.extra else ())
     n = train_gaps.ENSEMBLE

@@ -13,11 +13,12 @@ alone, over six stretches of music at 0 to +18 dB, at another level and in a roo
 labelled speech (inside a labelled word) or not (inside a gap, or before/after the words),
 skipping blocks within 15 ms of a word boundary and the words'
 inaudible tails (:func:`labels_for`). Voice-free negatives: the dev music pieces after
-silence, seeded synthetic chords (:func:`negatives`) and the synthetic pieces. Fits a small
-one-hidden-layer network (numpy, Adam, seeded) and writes
-``installation/analysis/gap_model_hi.npz`` (engine rates 48 and 44.1 kHz) and
-``gap_model_lo.npz`` (22.05, 16 and 8 kHz). Takes about ten minutes (the first run also
-downloads Debian's ktuberling-data, 47 MB).
+silence, seeded synthetic chords (:func:`negatives`) and the synthetic pieces. Fits
+:data:`ENSEMBLE` small recurrent networks (``bench/gru.py``: gated recurrent units over
+each file's cues, numpy, Adam, seeded) and writes ``installation/analysis/gap_model_hi.npz``
+(engine rates 48 and 44.1 kHz) and ``gap_model_lo.npz`` (22.05, 16 and 8 kHz). Takes about
+half an hour per model on two cores (the first run also downloads Debian's
+ktuberling-data, 47 MB).
 """
 
 from __future__ import annotations
@@ -35,9 +36,11 @@ sys.path.insert(0, str(REPO / "bench"))
 
 import numpy as np  # noqa: E402
 
+import gru  # noqa: E402
 from installation.analysis.voicemodel import (  # noqa: E402
-    HI_RATE, VoiceModel, blank_weights, model_path, with_context)
+    HI_RATE, VoiceModel, blank_weights, model_path)
 
+BLOCK = 256  # engine samples per block the models are fitted at (at every rate)
 # Speech sources kept out of training (with all their mixes): the held-out check.
 HELD_OUT = ("librivox_0930", "ktuberling_seq10", "ktuberling_seq11", "ktuberling_seq12")
 
@@ -51,10 +54,10 @@ def dev_files(root: Path) -> list[Path]:
     return sorted([*root.glob("speech/*.wav"), *root.glob("mix/*.wav")])
 
 
-def block_features(wav: Path, sample_rate: int = 48000, block_size: int = 256,
+def block_features(wav: Path, sample_rate: int = 48000, block_size: int = BLOCK,
                    rows=None):
-    """(the network's inputs per block, signal time per block), as the live detector
-    computes them (the same kernel, with a blank model: features only)."""
+    """(the network's inputs per block ``(n, N_FEATURES)``, signal time per block), as the
+    live detector computes them (the same kernel, with a blank model: features only)."""
     from installation.analysis.frames import voicing_and_strength
     from installation.engine.offline import analyse_taps
 
@@ -65,10 +68,10 @@ def block_features(wav: Path, sample_rate: int = 48000, block_size: int = 256,
     t_sig = signal_times(len(rows), sample_rate, block_size)
     model = VoiceModel(block_s, sample_rate, weights=blank_weights())
     _, x = model.run(rows, t_sig, voicing, strength, features=True)
-    return with_context(x, block_s), t_sig
+    return x, t_sig
 
 
-def signal_times(n: int, sample_rate: int = 48000, block_size: int = 256) -> np.ndarray:
+def signal_times(n: int, sample_rate: int = 48000, block_size: int = BLOCK) -> np.ndarray:
     """The signal time (s) each of ``n`` blocks' gap cues describe: the block's end less the
     gap bands' lag (what the labels are read at)."""
     from installation.analysis.frames import FrameBuilder
@@ -155,55 +158,9 @@ def negatives(root: Path, tmp: Path) -> list[Path]:
     return paths
 
 
-def fit_mlp(X: np.ndarray, y: np.ndarray, hidden: int = 16, epochs: int = 3,
-            seed: int = 0, weights: np.ndarray | None = None) -> dict[str, np.ndarray]:
-    """One tanh hidden layer, sigmoid out, Adam on the log loss; few epochs on purpose (the
-    dev set has six music pieces: longer training learns them, not music)."""
-    mean, std = X.mean(0), X.std(0) + 1e-6
-    A = (X - mean) / std
-    rng = np.random.default_rng(seed)
-    params = [rng.normal(0, 1 / np.sqrt(A.shape[1]), (A.shape[1], hidden)), np.zeros(hidden),
-              rng.normal(0, 1 / np.sqrt(hidden), hidden), np.zeros(1)]
-    m = [np.zeros_like(p) for p in params]
-    v = [np.zeros_like(p) for p in params]
-    lr = 3e-3
-    for _ in range(epochs):
-        idx = rng.permutation(len(A))
-        for s in range(0, len(A), 256):
-            j = idx[s:s + 256]
-            h = np.tanh(A[j] @ params[0] + params[1])
-            p = 1 / (1 + np.exp(-(h @ params[2] + params[3][0])))
-            gz = (p - y[j]) / len(j)
-            if weights is not None:
-                gz = gz * weights[j]
-            gh = np.outer(gz, params[2]) * (1 - h * h)
-            grads = [A[j].T @ gh + 1e-4 * params[0], gh.sum(0), h.T @ gz, np.array([gz.sum()])]
-            for i, g in enumerate(grads):
-                m[i] = 0.9 * m[i] + 0.1 * g
-                v[i] = 0.999 * v[i] + 0.001 * g * g
-                params[i] -= lr * m[i] / (np.sqrt(v[i]) + 1e-8)
-    return {"mean": mean, "std": std, "W1": params[0], "b1": params[1], "w2": params[2],
-            "b2": params[3][0]}
-
-
+# Networks fitted from seeds 0, 1, 2 and averaged (their logits): a single fit swings by
+# about as much as the whole ensemble gains on voices no model heard (bench/spread_gaps.py).
 ENSEMBLE = 3
-
-
-def merge(models: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
-    """Networks fitted on the same inputs (same mean and std) → one network whose logit
-    is the mean of theirs: hidden units side by side, output weights divided by their
-    number."""
-    k = len(models)
-    return {"mean": models[0]["mean"], "std": models[0]["std"],
-            "W1": np.hstack([m["W1"] for m in models]),
-            "b1": np.concatenate([m["b1"] for m in models]),
-            "w2": np.concatenate([m["w2"] for m in models]) / k,
-            "b2": np.float64(np.mean([m["b2"] for m in models]))}
-
-
-def mlp_predict(model: dict, X: np.ndarray) -> np.ndarray:
-    h = np.tanh(((X - model["mean"]) / model["std"]) @ model["W1"] + model["b1"])
-    return h @ model["w2"] + model["b2"]
 
 
 def main() -> None:
@@ -224,7 +181,8 @@ def main() -> None:
     for family in families:
         rates = FAMILY_RATES[family]
         out = args.out or model_path(rates[0])
-        train(args.eval, rates, out, *family_options(family, args.other_voices, args.pieces))
+        train(args.eval, rates, out, *family_options(family, args.other_voices, args.pieces),
+              hidden=FAMILY_HIDDEN[family], stride=FAMILY_STRIDE[family])
 
 
 # The engine rates each model is fitted at (the graph measures the bands decimated from
@@ -235,6 +193,16 @@ FAMILY_RATES = {"hi": (48000, 44100), "lo": (16000, 22050, 8000)}
 # lost on the developer set at 16 and 8 kHz (held-out +12 dB 0.889 -> 0.815 at 16 kHz)
 # for little on the other voices (docs/benchmarks.md, "Unseen voices").
 FAMILY_OPTIONS = {"hi": (True, 20), "lo": (False, 10)}
+# Units per member (GRU), per family. Three members of 16 units cost about 0.5 µs a block
+# less than three of 24 at 48 kHz (their float32 weights fit a 32 KB L1 cache; 24 units'
+# take 53 KB), but read under 24 units on the developer set and the bundled piece
+# (docs/benchmarks.md, "A recurrent likelihood").
+FAMILY_HIDDEN = {"hi": 24, "lo": 24}
+# Every how many blocks (BLOCK samples) the network steps. At 48 kHz every other block (512
+# samples, 10.7 ms): half the cost of three members of 24, which then cost less than
+# three of 16 stepping on every block, with F1 as high (docs/benchmarks.md). Below 32 kHz
+# a block is already 11.6-32 ms.
+FAMILY_STRIDE = {"hi": 2, "lo": 1}
 assert all(r >= HI_RATE for r in FAMILY_RATES["hi"])
 assert all(r < HI_RATE for r in FAMILY_RATES["lo"])
 
@@ -283,29 +251,33 @@ def other_voices(tmp: Path, music: list[Path]) -> list[Path]:
             + augment.rooms(speech, tmp / "room", per_file=1))
 
 
-def file_data(wav: Path, rate: int, voice_free: bool) -> tuple[np.ndarray, np.ndarray]:
-    """One file's training inputs and targets with the engine at ``rate`` Hz (all blocks
-    "no voice" for a voice-free file; labelled blocks only otherwise)."""
-    X, t = block_features(wav, sample_rate=rate)
+# One file's training data: its cues per block (n, N_FEATURES), targets (n,) and which
+# blocks the loss counts (n,) bool.
+FileData = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
+def file_data(wav: Path, rate: int, voice_free: bool) -> FileData:
+    """One file's cues, targets and counted blocks with the engine at ``rate`` Hz (every
+    block "no voice" for a voice-free file; :func:`labels_for` otherwise). The whole file
+    is kept: the network hears the uncounted blocks too."""
+    x, t = block_features(wav, sample_rate=rate)
+    x = x.astype(np.float32)
     if voice_free:
-        return X, np.zeros(len(X))
+        return x, np.zeros(len(x), np.float32), np.ones(len(x), bool)
     y, keep = labels_for(wav, t)
-    return X[keep], y[keep]
+    return x, y.astype(np.float32), keep
 
 
 def rate_data(labelled: list[Path], voice_free: list[Path], rate: int,
-              pool) -> tuple[np.ndarray, np.ndarray]:
-    """Training inputs and targets of every file, with the engine at ``rate`` Hz, on
-    ``pool`` (a spawn pool whose workers are recycled: pyo caps the servers one process may
-    boot)."""
+              pool) -> list[FileData]:
+    """:func:`file_data` of every file, with the engine at ``rate`` Hz, on ``pool`` (a
+    spawn pool whose workers are recycled: pyo caps the servers one process may boot)."""
     jobs = [(w, rate, False) for w in labelled] + [(w, rate, True) for w in voice_free]
-    parts = pool.starmap(file_data, jobs, chunksize=4)
-    return np.vstack([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+    return pool.starmap(file_data, jobs, chunksize=4)
 
 
-def training_data(root: Path, rates, with_voices: bool,
-                  pieces: int) -> tuple[np.ndarray, np.ndarray]:
-    """Every training block's inputs and targets with the engine at each of ``rates``
+def training_data(root: Path, rates, with_voices: bool, pieces: int) -> list[FileData]:
+    """Every training file's :func:`file_data` with the engine at each of ``rates``
     (:func:`training_files`, measured by the pyo graph; takes minutes)."""
     import multiprocessing
     import tempfile
@@ -318,24 +290,53 @@ def training_data(root: Path, rates, with_voices: bool,
         print(f"{len(labelled)} labelled files, {len(voice_free)} without voice")
         with ctx.Pool(2, maxtasksperchild=8) as pool:
             for rate in rates:
-                parts.append(rate_data(labelled, voice_free, rate, pool))
-    return np.vstack([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+                parts += rate_data(labelled, voice_free, rate, pool)
+    return parts
 
 
-def fit_ensemble(X: np.ndarray, y: np.ndarray, first_seed: int = 0) -> dict[str, np.ndarray]:
-    """:data:`ENSEMBLE` networks from seeds ``first_seed``, ``first_seed + 1``, ...,
-    averaged (:func:`merge`); the shipped models use seeds 0, 1, 2."""
-    return merge([fit_mlp(X, y, seed=first_seed + j) for j in range(ENSEMBLE)])
+def fit_ensemble(files: list[FileData], first_seed: int = 0, hidden: int = gru.HIDDEN,
+                 stride: int = 1) -> dict[str, np.ndarray]:
+    """:data:`ENSEMBLE` networks of ``hidden`` units stepping on every ``stride``-th block
+    (:func:`gru.phases`) from seeds ``first_seed``, ``first_seed + 1``, ...
+    (:func:`gru.fit`), stacked into one model (:func:`gru.stack`); the shipped models use
+    seeds 0, 1, 2. Two fit at once, one per core, each in a fresh process whose BLAS runs
+    one thread: with a thread per core in each worker, two workers' four threads on two
+    cores wait on each other (a step took 0.9 s instead of 0.15 s)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    seeds = [first_seed + j for j in range(ENSEMBLE)]
+    files = gru.phases(files, stride)
+    saved = os.environ.get("OPENBLAS_NUM_THREADS")
+    os.environ["OPENBLAS_NUM_THREADS"] = "1"  # read by the workers' numpy at its import
+    try:
+        with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
+            members = list(pool.map(_fit_member, [files] * len(seeds), seeds,
+                                    [hidden] * len(seeds)))
+    finally:
+        if saved is None:
+            del os.environ["OPENBLAS_NUM_THREADS"]
+        else:
+            os.environ["OPENBLAS_NUM_THREADS"] = saved
+    return gru.stack(members, BLOCK * stride)
 
 
-def train(root: Path, rates, out: Path, with_voices: bool, pieces: int) -> None:
-    X, y = training_data(root, rates, with_voices, pieces)
-    # Three networks from three seeds, averaged (their logits): one network of 3x the
-    # units to the kernel. A single fit swings by +-0.04 F1 on mixes with the seed alone,
-    # and three by about as much on voices no model heard (bench/spread_gaps.py).
-    model = fit_ensemble(X, y)
-    acc = ((mlp_predict(model, X) > 0) == (y > 0.5)).mean()
-    print(f"{len(y)} blocks, {y.mean():.2f} speech, training accuracy {acc:.3f}")
+def _fit_member(files: list[FileData], seed: int, hidden: int) -> dict[str, np.ndarray]:
+    return gru.fit(files, seed=seed, hidden=hidden, log=lambda line: print(line, flush=True))
+
+
+def train(root: Path, rates, out: Path, with_voices: bool, pieces: int,
+          hidden: int = gru.HIDDEN, stride: int = 1) -> None:
+    files = training_data(root, rates, with_voices, pieces)
+    model = fit_ensemble(files, hidden=hidden, stride=stride)
+    right = counted = speech = 0
+    for x, y, keep in gru.phases(files, stride):
+        z = gru.predict(model, x)[keep]
+        right += int(((z > 0) == (y[keep] > 0.5)).sum())
+        counted += int(keep.sum())
+        speech += float(y[keep].sum())
+    print(f"{len(files)} files, {counted} counted blocks, {speech / counted:.2f} speech, "
+          f"training accuracy {right / counted:.3f}")
     np.savez(out, **model)
     print(f"rates {rates}: wrote {out}")
 

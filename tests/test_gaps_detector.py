@@ -8,7 +8,8 @@ import pytest
 from installation.analysis.frames import FrameBuilder
 from installation.analysis.gaps import GapDetector, gaps_from_frames
 from installation.analysis.taps import TAP_INDEX, TAPS
-from installation.analysis.voicemodel import BAND_TAPS, BASE_FEATURES, VoiceModel
+from installation.analysis.voicemodel import (BAND_TAPS, BASE_FEATURES, VoiceModel, load_model,
+                                              model_path)
 from installation.features import FEATURE_NAMES, FeatureFrame
 
 BLOCK = 256 / 48000
@@ -203,6 +204,41 @@ def test_model_whole_file_equals_block_by_block_and_carries_on():
     assert TAP_INDEX["fast_ms"] == BAND_TAPS[0]
 
 
+def test_likelihood_is_the_model_s_recurrent_network_over_the_cues():
+    """The kernel's likelihood (float32, a rational tanh, vectorised) is the model file's
+    GRU members as voicemodel.load_model writes them out, run here in float64 numpy with
+    exact functions over the cues the kernel computed, stepped once per the model's
+    ``step`` samples and held between: the same to float32 rounding."""
+    rows = _random_rows(1500, seed=6)
+    t = (np.arange(len(rows)) + 1) * BLOCK
+    rng = np.random.default_rng(8)
+    v, o = rng.uniform(0, 1, len(rows)), rng.uniform(0, 20, len(rows))
+    # (no absolute floor: a block under it reads 0 whatever the network says)
+    p, x = VoiceModel(BLOCK, abs_floor_db=-400.0).run(rows, t, v, o, features=True)
+    mean, std, wx, bx, wh, bh, wo, bo, step = load_model(model_path(48000))
+    members, hidden = wh.shape[:2]
+    lag = round(float(step) / 256)  # the network steps on every lag-th block, from block lag-1
+
+    def sigmoid(a):
+        return 1.0 / (1.0 + np.exp(-a))
+
+    h = np.zeros((members, hidden))
+    want, p_held = [], 0.0  # before the network's first step: no voice
+    for i, c in enumerate((x - mean) / std):
+        if (i + 1) % lag == 0:
+            gx = np.einsum("f,efk->ek", c, wx) + bx
+            gh = np.einsum("ej,ejk->ek", h, wh) + bh
+            r = sigmoid(gx[:, :hidden] + gh[:, :hidden])
+            u = sigmoid(gx[:, hidden:2 * hidden] + gh[:, hidden:2 * hidden])
+            n = np.tanh(gx[:, 2 * hidden:] + r * gh[:, 2 * hidden:])
+            h = (1.0 - u) * n + u * h
+            p_held = sigmoid(np.mean(np.sum(wo * h, axis=1) + bo))
+        want.append(p_held)
+    want = np.array(want)
+    assert min((want > 0.5).sum(), (want < 0.5).sum()) >= 10  # the rows get both answers
+    np.testing.assert_allclose(p, want, atol=5e-6)  # (4.5e-7 with the shipped model)
+
+
 def _random_rows(n: int, seed: int = 1) -> np.ndarray:
     rng = np.random.default_rng(seed)
     rows = np.abs(rng.normal(0, 1, (n, len(TAPS)))) * 1e-3
@@ -262,12 +298,13 @@ def test_a_nan_from_upstream_does_not_stop_the_detector():
     clean = _random_rows(1500, seed=4)
     c = FrameBuilder(48000, 256, 12000.0).push_many(clean)
     depth = FEATURE_NAMES.index("gap_depth")
-    # once the 3 s floor window has moved on (the bands' floors and medians forget) and
-    # the context averages have settled
+    # once the 3 s floor window has moved on (the bands' floors and medians forget); the
+    # recurrent units forget more slowly where the cues hold still (a unit whose update
+    # gate stays near 1), so within 0.005, not to rounding
     late = slice(250 + round(4.0 / BLOCK), None)
     assert len(va[late]) > 400
     np.testing.assert_allclose(va[late, depth],
-                               np.array([f.values() for f in c])[late, depth], atol=1e-4)
+                               np.array([f.values() for f in c])[late, depth], atol=5e-3)
 
 
 def test_flux_spans_the_same_time_at_any_block_size():

@@ -116,9 +116,9 @@ class GapDetector:
         # One params and one state array for the whole detector (one compiled call per
         # block with few arguments); the voice model's arrays become views into them.
         v = self.voice
-        self._params, self._state, (v.consts, self._prm, v.b1, v.w2, v.w), (
+        self._params, self._state, (v.consts, self._prm, v.bx, v.bh, v.wo, v.wx, v.wh), (
             v.state, v.ring, v.x, self._s) = k.pack_detector(
-            v.consts, prm, v.b1, v.w2, v.w, v.state, v.ring, v.x, decisions)
+            v.consts, prm, v.bx, v.bh, v.wo, v.wx, v.wh, v.state, v.ring, v.x, decisions)
         self._out = self._s[:k.N_OUT]
         # Compile (or load from numba's disk cache) the live path now, not on a live
         # stream's first block (advance(), for studying the decisions, loads on first use).

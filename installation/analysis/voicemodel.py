@@ -22,9 +22,12 @@ graph's short band levels, the voicing and the onset strength:
   word ends with a fall of 20-40 dB within a few blocks, a piano or guitar note decays far
   slower than that;
 
-then a one-hidden-layer network (tanh units, sigmoid out) over the cues and two causal
-exponential averages of the hidden layer's input (~50 and ~170 ms of context). Its
-weights come from ``bench/train_gaps.py`` (``gap_model_hi.npz``, ``gap_model_lo.npz``).
+then a small recurrent network over the cues: a few members of gated recurrent units
+(GRU), whose averaged output logit is the likelihood's. The units' memory is gated by the
+cues themselves, so a block that sounds like the music alone can close what the word
+before it left open (a fixed average of the past cannot: it carried a word's last
+blocks on into a short pause). Its weights come from ``bench/train_gaps.py``
+(``gap_model_hi.npz``, ``gap_model_lo.npz``).
 
 The state lives in plain arrays owned by :class:`VoiceModel`; nothing is global.
 """
@@ -39,8 +42,8 @@ import numpy as np
 
 from installation.analysis.gapkernel import (BAND_FIELDS, BAND_TAPS, BANDS, FLUX_SPAN_SAMPLES,
                                              GATE_SPAN_S, MAX_FLUX_LAG, MAX_GATE_BLOCKS,
-                                             N_BANDS, N_CONSTS, S_EMA, voice_block,
-                                             voice_many)
+                                             N_BANDS, N_CONSTS, S_NET, S_Z, network_slots,
+                                             voice_block, voice_many)
 from installation.analysis.taps import DECIMATE_FROM
 
 BASE_FEATURES: tuple[str, ...] = (
@@ -52,10 +55,8 @@ N_FEATURES = len(BASE_FEATURES)
 # 48 and 44.1 kHz) and at the engine rate below ("lo": trained at 22.05, 16 and 8 kHz).
 MODEL_DIR = Path(__file__).parent
 HI_RATE = DECIMATE_FROM
-# Time constants (s) of the averages that give the network its past context, and of the
-# room's voicing average. Per block: alpha = 1 - exp(-block_s / tau), so the model sees the
-# same time spans at every rate and block size.
-CONTEXT_TAUS_S = (0.0506, 0.175)
+# Time constant (s) of the room's voicing average. Per block: alpha = 1 - exp(-block_s /
+# tau), so the model sees the same time span at every rate and block size.
 MUSIC_TAU_S = 0.264
 PEAK_RELEASE_DB_S = 60.0
 FLOOR_SEGMENT_S = 0.1
@@ -73,6 +74,13 @@ def flux_lag(block_s: float, sample_rate: float) -> int:
     return int(min(MAX_FLUX_LAG, max(1, blocks)))
 
 
+def net_lag(block_s: float, sample_rate: float, step_samples: float) -> int:
+    """Every how many blocks the network steps: those that make the ``step_samples``
+    engine samples its model was fitted with (a model file's ``step``; 2 for a 512-sample
+    step at 256-sample blocks, 8 at 64, 1 at blocks as long as the step or longer)."""
+    return max(1, round(step_samples / max(1.0, block_s * sample_rate)))
+
+
 def gate_blocks(block_s: float) -> int:
     """How many blocks the floor gate's band means span: those that make ``GATE_SPAN_S``
     (4 at 48 kHz with 256-sample blocks, 1 at 16 ms blocks and above)."""
@@ -84,49 +92,57 @@ def alpha(block_s: float, tau_s: float) -> float:
     return 1.0 - math.exp(-block_s / tau_s)
 
 
+# A model file's arrays (bench/train_gaps.py writes them), for E members of H units over
+# F cues: the cues' normalisation (mean, std: (F,)); per member the input weights Wx
+# (E, F, 3H), recurrent weights Wh (E, H, 3H), biases bx, bh (E, 3H), with the gates in
+# the order reset, update, candidate; the output wo (E, H), bo (E,); and step (a scalar):
+# the engine samples between two steps of the network it was fitted with (the "hi" model
+# steps every 512 samples, on every other 256-sample block: half the cost, the same
+# F1; the "lo" one on every 256).
+MODEL_KEYS = ("mean", "std", "Wx", "bx", "Wh", "bh", "wo", "bo", "step")
+
+
 @lru_cache(maxsize=4)
 def load_model(path: Path) -> tuple[np.ndarray, ...]:
-    """``(mean, std, W1, b1, w2, b2)`` of the one-hidden-layer voice model
-    (bench/train_gaps.py writes it): ``p = sigmoid(w2 . tanh(W1' ((x - mean) / std) + b1)
-    + b2)`` over the base features and their two context averages."""
+    """The voice model's arrays, in :data:`MODEL_KEYS` order: per member, on the
+    normalised cues ``c = (x - mean) / std`` and its units' last state ``h``,
+    ``r = sigmoid(Wx_r c + bx_r + Wh_r h + bh_r)``, ``u`` likewise,
+    ``n = tanh(Wx_n c + bx_n + r (Wh_n h + bh_n))``, ``h = (1 - u) n + u h``; the
+    likelihood is ``sigmoid(mean over members of (wo . h + bo))``, stepped once per
+    ``step`` engine samples and held in between."""
     with np.load(path) as z:
-        return tuple(z[k] for k in ("mean", "std", "W1", "b1", "w2", "b2"))
+        missing = [k for k in MODEL_KEYS if k not in z.files]
+        if missing:
+            raise ValueError(f"model {path} lacks {missing} (an older model's format): "
+                             "rebuild it with bench/train_gaps.py")
+        return tuple(z[k] for k in MODEL_KEYS)
 
 
 def blank_weights() -> tuple[np.ndarray, ...]:
     """A model that knows nothing (likelihood 0.5): for computing the features alone, as
     training does before any model exists."""
-    n = (1 + len(CONTEXT_TAUS_S)) * N_FEATURES
-    return (np.zeros(n), np.ones(n), np.zeros((n, 1)), np.zeros(1), np.zeros(1),
-            np.float64(0.0))
-
-
-def fold(model: tuple[np.ndarray, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
-    """Fold the input normalisation into the first layer and split it by context, so the
-    averages run on the hidden side (one ``(n, 3h)`` product per block instead of a
-    ``(3n, h)`` one on averaged inputs): ``(W (n, 3h), b1 (h,), w2 (h,), b2)``. ``W`` is
-    float32: the kernel runs that product in float32 (half the cost, the same likelihood to
-    ~1e-6)."""
-    mean, std, w1, b1, w2, b2 = model
     n = N_FEATURES
-    w1 = w1 / std[:, None]
-    b1 = b1 - mean @ w1
-    blocks = [w1[k * n:(k + 1) * n] for k in range(1 + len(CONTEXT_TAUS_S))]
-    return (np.ascontiguousarray(np.hstack(blocks), dtype=np.float32),
-            np.ascontiguousarray(b1), np.ascontiguousarray(w2, dtype=np.float64), float(b2))
+    return (np.zeros(n), np.ones(n), np.zeros((1, n, 3)), np.zeros((1, 3)),
+            np.zeros((1, 1, 3)), np.zeros((1, 3)), np.zeros((1, 1)), np.zeros(1),
+            np.array(float(FLUX_SPAN_SAMPLES)))
 
 
-def with_context(x: np.ndarray, block_s: float) -> np.ndarray:
-    """Base features per block ``(n_blocks, n)`` → the network's inputs ``(n_blocks, 3n)``:
-    the features and their causal exponential averages (what training fits; the kernel
-    keeps the same averages on the hidden side, which is equal because they are linear)."""
-    from scipy.signal import lfilter
-
-    parts = [x]
-    for tau in CONTEXT_TAUS_S:
-        a = alpha(block_s, tau)
-        parts.append(lfilter([a], [1.0, a - 1.0], x, axis=0))
-    return np.hstack(parts)
+def fold(model: tuple[np.ndarray, ...]) -> tuple:
+    """Fold the input normalisation into the input weights and lay the members side by
+    side, as the kernel reads them: ``(wx (F, E*3H) float32, bx (E*3H,), wh (E, H, 3H)
+    float32, bh (E*3H,), wo (E*H,), bo)``, with the members' average folded into ``wo``
+    and ``bo``. The products run in float32 (half the cost, the same likelihood to
+    ~1e-6)."""
+    mean, std, wx, bx, wh, bh, wo, bo = model[:8]
+    members = wx.shape[0]
+    wx = wx / std[None, :, None]
+    bx = bx - np.einsum("f,efk->ek", mean, wx)
+    return (np.ascontiguousarray(np.concatenate(list(wx), axis=1), dtype=np.float32),
+            np.ascontiguousarray(bx.ravel(), dtype=np.float64),
+            np.ascontiguousarray(wh, dtype=np.float32),
+            np.ascontiguousarray(bh.ravel(), dtype=np.float64),
+            np.ascontiguousarray(wo.ravel() / members, dtype=np.float64),
+            float(np.mean(bo)))
 
 
 class VoiceModel:
@@ -145,21 +161,22 @@ class VoiceModel:
                  weights: tuple[np.ndarray, ...] | None = None) -> None:
         path = path or model_path(sample_rate)
         weights = load_model(path) if weights is None else weights
-        if weights[2].shape[0] != (1 + len(CONTEXT_TAUS_S)) * N_FEATURES:
-            raise ValueError(f"model {path} has {weights[2].shape[0]} inputs, this version "
-                             f"computes {N_FEATURES} features x {1 + len(CONTEXT_TAUS_S)}: "
-                             "rebuild it with bench/train_gaps.py")
-        self.w, self.b1, self.w2, b2 = fold(weights)
-        hidden = self.b1.shape[0]
+        if weights[2].shape[1] != N_FEATURES:
+            raise ValueError(f"model {path} has {weights[2].shape[1]} inputs, this version "
+                             f"computes {N_FEATURES} features: rebuild it with "
+                             "bench/train_gaps.py")
+        self.wx, self.bx, self.wh, self.bh, self.wo, bo = fold(weights)
+        members, hidden = self.wh.shape[:2]
         # ms is full-scale-peak referenced; dBFS (AES17) is 3 dB above it.
         fixed = noise_floor_db - 3.0103 if noise_floor_db < 0.0 else math.nan
-        self.consts = np.array([b2, alpha(block_s, CONTEXT_TAUS_S[0]),
-                                alpha(block_s, CONTEXT_TAUS_S[1]), alpha(block_s, MUSIC_TAU_S),
+        self.consts = np.array([bo, alpha(block_s, MUSIC_TAU_S),
                                 abs_floor_db, floor_window_s, FLOOR_SEGMENT_S, fixed,
                                 PEAK_RELEASE_DB_S * block_s,
-                                flux_lag(block_s, sample_rate), gate_blocks(block_s)])
+                                flux_lag(block_s, sample_rate), gate_blocks(block_s),
+                                net_lag(block_s, sample_rate, float(weights[8]))])
         assert len(self.consts) == N_CONSTS  # the order of gapkernel's C_* indices
-        self.state = np.zeros(S_EMA + 5 * hidden)
+        self.state = np.zeros(S_NET + network_slots(members, hidden))
+        self.state[S_Z] = -40.0  # no voice until the network's first step
         for b in range(N_BANDS):
             self.state[b * BAND_FIELDS + 3] = math.inf
             self.state[b * BAND_FIELDS + 6] = math.inf
@@ -172,8 +189,8 @@ class VoiceModel:
     def step(self, row: np.ndarray, t_sig: float, voicing: float, onset_db: float) -> float:
         """The likelihood of one block: ``row`` is its tap row (float64, ``len(TAPS)``),
         ``t_sig`` the signal time its taps describe (s)."""
-        return voice_block(self.state, self.ring, self.w, self.b1, self.w2, self.consts, row,
-                           t_sig, voicing, onset_db, self.x)
+        return voice_block(self.state, self.ring, self.wx, self.bx, self.wh, self.bh, self.wo,
+                           self.consts, row, t_sig, voicing, onset_db, self.x)
 
     def run(self, rows: np.ndarray, t_sig: np.ndarray, voicing: np.ndarray,
             onset_db: np.ndarray, *, features: bool = False):
@@ -183,7 +200,8 @@ class VoiceModel:
         n = len(rows)
         p = np.zeros(n)
         x = np.zeros((n if features else 0, N_FEATURES))
-        voice_many(self.state, self.ring, self.w, self.b1, self.w2, self.consts, rows,
+        voice_many(self.state, self.ring, self.wx, self.bx, self.wh, self.bh, self.wo,
+                   self.consts, rows,
                    np.ascontiguousarray(t_sig, dtype=np.float64),
                    np.ascontiguousarray(voicing, dtype=np.float64),
                    np.ascontiguousarray(onset_db, dtype=np.float64), p, x)
