@@ -25,8 +25,8 @@ import time
 
 import numpy as np
 
-LENGTH = 400  # blocks per training window (2.1 s at 48 kHz, 256-sample blocks)
-BURN = 100  # blocks heard before the loss counts, in a window that starts inside a file
+LENGTH = 400  # steps per training window (2.1 s at 48 kHz stepping every 256 samples)
+BURN = 100  # steps heard before the loss counts, in a window that starts inside a file
 BATCH = 64
 STEPS = 3000
 HIDDEN = 24  # units per member unless the family says (train_gaps.FAMILY_HIDDEN)
