@@ -16,7 +16,8 @@ decisions (default settings) are scored on that group's speech and mix files. Th
 are summed over all groups: 52 gaps per kind and seed.
 
 This is how the detector's settings were chosen (docs/benchmarks.md says which). Takes about
-two to four minutes per shuffle on two cores, most of it measuring the files.
+40 minutes per shuffle on two cores, most of it fitting the folds' networks (about 7
+minutes a fold at 48 kHz).
 
 ``--by-music`` deals the folds by music piece instead: each of the six pieces is held out
 with the voices mixed over it. Its model is fitted without those voices, and without any

@@ -17,7 +17,7 @@ silence, seeded synthetic chords (:func:`negatives`) and the synthetic pieces. F
 :data:`ENSEMBLE` small recurrent networks (``bench/gru.py``: gated recurrent units over
 each file's cues, numpy, Adam, seeded) and writes ``installation/analysis/gap_model_hi.npz``
 (engine rates 48 and 44.1 kHz) and ``gap_model_lo.npz`` (22.05, 16 and 8 kHz). Takes about
-half an hour per model on two cores (the first run also downloads Debian's
+10-15 minutes per model on two cores (the first run also downloads Debian's
 ktuberling-data, 47 MB).
 """
 
