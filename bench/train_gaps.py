@@ -200,7 +200,8 @@ FAMILY_OPTIONS = {"hi": (True, 20), "lo": (False, 10)}
 FAMILY_HIDDEN = {"hi": 24, "lo": 24}
 # Every how many blocks (BLOCK samples) the network steps. At 48 kHz every other block (512
 # samples, 10.7 ms): half the cost of three members of 24, which then cost less than
-# three of 16 stepping on every block, with F1 as high (docs/benchmarks.md). Below 32 kHz
+# three of 16 stepping on every block, with F1 within a gap or two of stepping on every
+# block (docs/benchmarks.md). Below 32 kHz
 # a block is already 11.6-32 ms.
 FAMILY_STRIDE = {"hi": 2, "lo": 1}
 assert all(r >= HI_RATE for r in FAMILY_RATES["hi"])

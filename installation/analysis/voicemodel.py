@@ -97,8 +97,8 @@ def alpha(block_s: float, tau_s: float) -> float:
 # (E, F, 3H), recurrent weights Wh (E, H, 3H), biases bx, bh (E, 3H), with the gates in
 # the order reset, update, candidate; the output wo (E, H), bo (E,); and step (a scalar):
 # the engine samples between two steps of the network it was fitted with (the "hi" model
-# steps every 512 samples, on every other 256-sample block: half the cost, the same
-# F1; the "lo" one on every 256).
+# steps every 512 samples, on every other 256-sample block: half the cost, and F1 within
+# a gap or two of stepping on every block; the "lo" one on every 256).
 MODEL_KEYS = ("mean", "std", "Wx", "bx", "Wh", "bh", "wo", "bo", "step")
 
 
