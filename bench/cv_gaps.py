@@ -199,7 +199,6 @@ def main() -> int:
             print(f"fold {sorted(group)} {sorted(held_music)}: {len(files)} training files",
                   flush=True)
             model = train_gaps.fit_ensemble(files, 10 * seed,
-                                            train_gaps.FAMILY_HIDDEN[family],
                                             train_gaps.FAMILY_STRIDE[family])
             if args.save_models:
                 args.save_models.mkdir(parents=True, exist_ok=True)

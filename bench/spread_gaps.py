@@ -84,8 +84,7 @@ def main() -> int:
     columns = []
     for k in range(args.triples):
         first = train_gaps.ENSEMBLE * k
-        model = train_gaps.fit_ensemble(data, first, train_gaps.FAMILY_HIDDEN[args.family],
-                                        train_gaps.FAMILY_STRIDE[args.family])
+        model = train_gaps.fit_ensemble(data, first, train_gaps.FAMILY_STRIDE[args.family])
         columns.append(f1_table(model, measured, rates[0], args.eval))
         print(f"seeds {first}-{first + train_gaps.ENSEMBLE - 1} fitted", flush=True)
     splits = ("dev", "held-out") + (("extra",) if args.extra else ())

@@ -182,7 +182,7 @@ def main() -> None:
         rates = FAMILY_RATES[family]
         out = args.out or model_path(rates[0])
         train(args.eval, rates, out, *family_options(family, args.other_voices, args.pieces),
-              hidden=FAMILY_HIDDEN[family], stride=FAMILY_STRIDE[family])
+              stride=FAMILY_STRIDE[family])
 
 
 # The engine rates each model is fitted at (the graph measures the bands decimated from
@@ -193,16 +193,10 @@ FAMILY_RATES = {"hi": (48000, 44100), "lo": (16000, 22050, 8000)}
 # lost on the developer set at 16 and 8 kHz (held-out +12 dB 0.889 -> 0.815 at 16 kHz)
 # for little on the other voices (docs/benchmarks.md, "Unseen voices").
 FAMILY_OPTIONS = {"hi": (True, 20), "lo": (False, 10)}
-# Units per member (GRU), per family. Three members of 16 units cost about 0.5 µs a block
-# less than three of 24 at 48 kHz (their float32 weights fit a 32 KB L1 cache; 24 units'
-# take 53 KB), but read under 24 units on the developer set and the bundled piece
-# (docs/benchmarks.md, "A recurrent likelihood").
-FAMILY_HIDDEN = {"hi": 24, "lo": 24}
 # Every how many blocks (BLOCK samples) the network steps. At 48 kHz every other block (512
 # samples, 10.7 ms): half the cost of three members of 24, which then cost less than
 # three of 16 stepping on every block, with F1 within a gap or two of stepping on every
-# block (docs/benchmarks.md). Below 32 kHz
-# a block is already 11.6-32 ms.
+# block (docs/benchmarks.md). Below 32 kHz a block is already 11.6-32 ms.
 FAMILY_STRIDE = {"hi": 2, "lo": 1}
 assert all(r >= HI_RATE for r in FAMILY_RATES["hi"])
 assert all(r < HI_RATE for r in FAMILY_RATES["lo"])
@@ -295,9 +289,9 @@ def training_data(root: Path, rates, with_voices: bool, pieces: int) -> list[Fil
     return parts
 
 
-def fit_ensemble(files: list[FileData], first_seed: int = 0, hidden: int = gru.HIDDEN,
+def fit_ensemble(files: list[FileData], first_seed: int = 0,
                  stride: int = 1) -> dict[str, np.ndarray]:
-    """:data:`ENSEMBLE` networks of ``hidden`` units stepping on every ``stride``-th block
+    """:data:`ENSEMBLE` networks stepping on every ``stride``-th block
     (:func:`gru.phases`) from seeds ``first_seed``, ``first_seed + 1``, ...
     (:func:`gru.fit`), stacked into one model (:func:`gru.stack`); the shipped models use
     seeds 0, 1, 2. Two fit at once, one per core, each in a fresh process whose BLAS runs
@@ -312,8 +306,7 @@ def fit_ensemble(files: list[FileData], first_seed: int = 0, hidden: int = gru.H
     os.environ["OPENBLAS_NUM_THREADS"] = "1"  # read by the workers' numpy at its import
     try:
         with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
-            members = list(pool.map(_fit_member, [files] * len(seeds), seeds,
-                                    [hidden] * len(seeds)))
+            members = list(pool.map(_fit_member, [files] * len(seeds), seeds))
     finally:
         if saved is None:
             del os.environ["OPENBLAS_NUM_THREADS"]
@@ -322,14 +315,14 @@ def fit_ensemble(files: list[FileData], first_seed: int = 0, hidden: int = gru.H
     return gru.stack(members, BLOCK * stride)
 
 
-def _fit_member(files: list[FileData], seed: int, hidden: int) -> dict[str, np.ndarray]:
-    return gru.fit(files, seed=seed, hidden=hidden, log=lambda line: print(line, flush=True))
+def _fit_member(files: list[FileData], seed: int) -> dict[str, np.ndarray]:
+    return gru.fit(files, seed=seed, log=lambda line: print(line, flush=True))
 
 
 def train(root: Path, rates, out: Path, with_voices: bool, pieces: int,
-          hidden: int = gru.HIDDEN, stride: int = 1) -> None:
+          stride: int = 1) -> None:
     files = training_data(root, rates, with_voices, pieces)
-    model = fit_ensemble(files, hidden=hidden, stride=stride)
+    model = fit_ensemble(files, stride=stride)
     right = counted = speech = 0
     for x, y, keep in gru.phases(files, stride):
         z = gru.predict(model, x)[keep]
