@@ -85,8 +85,8 @@ class AnalysisConfig:
     word_min_s: float = _f(0.18, "voice must last this long to start a word (s); shorter "
                            "blips (a pluck in a pause) do not split a gap", lo=0.0, hi=1.0)
     hangover_s: float = _f(0.05, "silence must last this long before a gap start is emitted "
-                           "(s); the gap is back-dated to where the silence began", lo=0.02,
-                           hi=2.0)
+                           "(s), to the nearest block (a block lasts 32 ms at 8 kHz); the "
+                           "gap is back-dated to where the silence began", lo=0.02, hi=2.0)
     gap_min_s: float = _f(0.1, "shortest pause reported as a gap (s) by `installation gaps`; "
                           "a shorter pause still sends gap start/end", lo=0.02, hi=5.0)
     gap_threshold: float = _f(0.5, "voice likelihood above which a block is voice (a word "

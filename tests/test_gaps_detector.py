@@ -90,6 +90,25 @@ def test_a_short_dip_does_not_break_a_word_being_confirmed():
     assert events[0][1] == pytest.approx(0.5, abs=2 * BLOCK)
 
 
+@pytest.mark.parametrize("rate", [8000, 16000, 44100, 48000])
+def test_a_quiet_is_confirmed_on_the_block_nearest_the_confirmation_time(rate):
+    # A 32 ms block at 8 kHz: waiting for the first block past gap_confirm_s (50 ms) after
+    # the quiet began cost a whole block (80 ms); the nearest block's end is 48 ms.
+    block = 256 / rate
+    det = GapDetector(block, lag_s=0.0, sample_rate=rate)
+    t, quiet_from, emitted = 0.0, None, None
+    for i, (seconds, p) in enumerate([(0.5, 0.0), (0.4, 1.0), (0.3, 0.0)]):
+        for _ in range(int(round(seconds / block))):
+            t += block
+            det.advance(t, p)
+            if i == 2 and quiet_from is None:
+                quiet_from = t - block / 2  # the middle of the first quiet block
+            if det.gap_started:
+                emitted = t
+    assert det.gap_start == pytest.approx(quiet_from)
+    assert abs(emitted - quiet_from - det.gap_confirm_s) <= block / 2 + 1e-9
+
+
 def test_gap_depth_moves_on_the_first_quiet_block():
     det = GapDetector(BLOCK)
     snaps = _drive(det, [(0.5, 1.0), (0.02, 0.0)])

@@ -435,7 +435,11 @@ def decide(prm, s, time: float, p: float, snr_db: float, top_db: float) -> None:
             s[D_WORD_START] = start
             s[D_WORDS] += 1.0
             _ring_push(s, D_WORD_TIMES, s.shape[0] - D_WORD_TIMES, D_WT_HEAD, start)
-    elif speaking and t_sig - s[D_QUIET_START] >= prm[P_CONFIRM]:
+    # A quiet is confirmed on the block whose end lies nearest gap_confirm_s after it
+    # began, not on the first block past that: waiting for it cost up to a whole block
+    # (8 kHz, 32 ms blocks: emission delays of 85 ms instead of 54). It is the dip test
+    # above, measured to the middle of the next block.
+    elif speaking and t_sig - s[D_QUIET_START] >= prm[P_CONFIRM] - edge:
         speaking = False
         s[D_WORD_ENDED] = 1.0
         end = s[D_QUIET_START]
