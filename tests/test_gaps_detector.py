@@ -80,6 +80,46 @@ def test_masked_rise_and_tail_move_the_word_out_by_the_hidden_decibels():
     assert masked[:2] == clear[:2]
 
 
+def _word_end(after, floor_db=-90.0):
+    """A word at -10 dBFS (its peak), then the network hears no voice while the level
+    follows ``after(s since the last voiced block)`` over a floor at ``floor_db``:
+    (the last voiced block's end, the word's end)."""
+    det = GapDetector(BLOCK, lag_s=0.0)
+    t, voiced, end = 0.0, None, None
+    for seconds, p in [(0.5, 0.0), (0.4, 1.0), (0.3, 0.0)]:
+        for _ in range(int(round(seconds / BLOCK))):
+            t += BLOCK
+            lvl = -10.0 if p else floor_db if voiced is None else after(t - voiced)
+            det.advance(t, p, min(50.0, max(0.0, lvl - floor_db)), level_db=lvl)
+            if det.word_ended:
+                end = det.word_end
+        if p:
+            voiced = t
+    return voiced, end
+
+
+def test_a_word_clear_of_its_floor_ends_where_its_tail_fell_35_db_under_its_peak():
+    fall, abrupt = _word_end(lambda s: -90.0)
+    assert abrupt == pytest.approx(fall + BLOCK / 2)  # the middle of the first quiet block
+    # The network stops hearing the voice, but its tail decays at 1000 dB/s: 35 dB under
+    # the peak 35 ms later (the labels' and a quiet room's end).
+    fall, decaying = _word_end(lambda s: -10.0 - 1000.0 * s)
+    assert decaying == pytest.approx(fall + 0.035, abs=BLOCK)
+    # A dip of one short window in it is the window's ripple, not the end.
+    fall, rippled = _word_end(lambda s: -60.0 if abs(s - 3 * BLOCK) < 1e-6
+                              else -10.0 - 1000.0 * s)
+    assert rippled == pytest.approx(decaying)
+    # What rises again after the tail fell is not the word's.
+    fall, later = _word_end(lambda s: -10.0 - 1000.0 * s if s < 0.05 else -20.0)
+    assert later == pytest.approx(decaying)
+    # A level still up when the quiet is confirmed is a room's reverberation: not followed.
+    fall, held = _word_end(lambda s: -30.0)
+    assert held == pytest.approx(abrupt)
+    # Nor is a floor's ripple within 10 dB of it (a word 40 dB over a -50 dBFS floor).
+    fall, noisy = _word_end(lambda s: -42.0 if s < 0.03 else -50.0, floor_db=-50.0)
+    assert noisy == pytest.approx(fall + BLOCK / 2)
+
+
 def test_a_short_dip_does_not_break_a_word_being_confirmed():
     # 100 ms of voice, a 30 ms dip (under the 50 ms hangover), 300 ms more: one word,
     # starting with the first 100 ms.

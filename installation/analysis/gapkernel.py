@@ -66,7 +66,8 @@ S_PEAK = S_MUSIC + 1
 S_BOX = S_PEAK + N_BANDS
 S_BOX_HEAD = S_BOX + N_BANDS * MAX_GATE_BLOCKS
 S_TOP = S_BOX_HEAD + 1
-S_STEP = S_TOP + 1  # blocks since the network last stepped
+S_LEVEL = S_TOP + 1  # the whole band's short level (dBFS)
+S_STEP = S_LEVEL + 1  # blocks since the network last stepped
 S_Z = S_STEP + 1  # its last logit
 S_NET = S_Z + 1
 
@@ -74,8 +75,9 @@ S_NET = S_Z + 1
 # params[] (seconds, likelihoods, dB)
 (P_BLOCK, P_LAG, P_ON, P_OFF, P_SMOOTH, P_WORD_MIN, P_CONFIRM, P_GAP_MIN, P_RATE_WINDOW,
  P_FOOT, P_FOOT_MAX, P_FALL, P_MASK_DB, P_RISE_DB_S, P_TAIL_MASK_DB, P_DECAY_DB_S,
- P_PRIOR_GAP, P_PRIOR_WEIGHT, P_GATE_DB, P_GATE_HOLD, P_GATE_SPAN) = range(21)
-N_PARAMS = 21
+ P_PRIOR_GAP, P_PRIOR_WEIGHT, P_GATE_DB, P_GATE_HOLD, P_GATE_SPAN, P_TAIL_HOLD,
+ P_TAIL_FLOOR_DB) = range(23)
+N_PARAMS = 23
 # state[]: first what a feature frame carries, in its order (voice ... word_duration)
 OUT = ("voice", "gap_s", "word_start", "word_end", "gap_start", "gap_end",
        "gap_start_time", "gap_emit_time", "gap_duration", "gap_depth", "gap_expected",
@@ -87,10 +89,10 @@ N_OUT = len(OUT)
 # then the rest of the state
 (D_LIKELIHOOD, D_WORD_START, D_WORD_END, D_GAP_START, D_GAP_EMITTED, D_IN_GAP, D_WORDS,
  D_P, D_VOICED, D_RUN_START, D_ONSET, D_FOOT, D_FALL, D_RUN_SNR, D_WORD_SNR,
- D_QUIET_START, D_RG_HEAD, D_RG_COUNT, D_WT_HEAD, D_WT_COUNT, D_GATE_START) = range(
-     N_OUT, N_OUT + 21)
+ D_QUIET_START, D_RG_HEAD, D_RG_COUNT, D_WT_HEAD, D_WT_COUNT, D_GATE_START, D_RUN_PEAK,
+ D_WORD_PEAK, D_TAIL, D_TAIL_OPEN) = range(N_OUT, N_OUT + 25)
 assert D_RG_COUNT == D_RG_HEAD + 1 and D_WT_COUNT == D_WT_HEAD + 1  # as _ring_push reads them
-D_RECENT = N_OUT + 21  # the last RECENT_GAPS pauses (s), a ring
+D_RECENT = N_OUT + 25  # the last RECENT_GAPS pauses (s), a ring
 RECENT_GAPS = 8
 D_WORD_TIMES = D_RECENT + RECENT_GAPS  # word start times in the rate window, a ring
 
@@ -99,8 +101,9 @@ def decision_state(word_ring: int) -> np.ndarray:
     """A fresh decision state with room for ``word_ring`` word times."""
     s = np.zeros(D_WORD_TIMES + word_ring)
     for i in (D_WORD_START, D_GAP_START, D_GAP_EMITTED, D_RUN_START, D_ONSET, D_FOOT,
-              D_FALL, D_GATE_START):
+              D_FALL, D_GATE_START, D_TAIL):
         s[i] = math.nan
+    s[D_RUN_PEAK] = s[D_WORD_PEAK] = -math.inf
     s[D_GAP_DEPTH] = 1.0
     return s
 
@@ -283,6 +286,7 @@ def voice_block(state, ring, wx, bx, wh, bh, wo, consts, row, t_sig, voicing, on
     state[S_FLUX_HEAD] = (flux_head + 1) % flux_lag
     state[S_BOX_HEAD] = (box_head + 1) % box_n
     state[S_TOP] = top
+    state[S_LEVEL] = whole
     if state[S_SEEN] < MAX_FLUX_LAG:
         state[S_SEEN] += 1.0
     # A NaN from upstream (pyo has sent one in a tap) must not stay in the averages.
@@ -357,10 +361,12 @@ def _end_gap(prm, s, end: float) -> None:
 
 
 @njit(cache=True, nogil=True)
-def decide(prm, s, time: float, p: float, snr_db: float, top_db: float) -> None:
+def decide(prm, s, time: float, p: float, snr_db: float, top_db: float,
+           level_db: float) -> None:
     """One block's decisions from its voice likelihood ``p``, whole-band level over its
     floor ``snr_db`` and the highest of the bands' levels over their floors ``top_db``,
-    for the block ending at ``time`` (s)."""
+    for the block ending at ``time`` (s); ``level_db`` is the whole band's short level
+    (dBFS; NaN: unknown, no tail is followed)."""
     t_sig = time - prm[P_LAG]
     # A likelihood that crossed a threshold on this block crossed it somewhere within it:
     # boundaries go to the middle of the block (a whole block early was 5-16 ms early on
@@ -384,6 +390,24 @@ def decide(prm, s, time: float, p: float, snr_db: float, top_db: float) -> None:
         s[D_RUN_SNR] = snr_db
     if snr_db > s[D_WORD_SNR]:
         s[D_WORD_SNR] = snr_db
+    if level_db > s[D_RUN_PEAK]:
+        s[D_RUN_PEAK] = level_db
+    if level_db > s[D_WORD_PEAK]:
+        s[D_WORD_PEAK] = level_db
+    # A word's tail lasts while its level stands within tail_mask_db of its peak (as the
+    # labels' -40 dB re the sample peak, and ears in a quiet room, hear it) and
+    # tail_floor_db over its floor (a floor's short windows ripple that far over its
+    # quietest segment), from the voice the network hears until the level first stays
+    # under that for tail_hold_s (a shorter dip is the short window's own ripple; what
+    # rises after is not the word's): D_TAIL is the end of the last short window over it,
+    # give or take half a block.
+    if p >= prm[P_FALL]:
+        s[D_TAIL_OPEN] = 1.0
+    if s[D_TAIL_OPEN] > 0.0:
+        if level_db >= s[D_WORD_PEAK] - prm[P_TAIL_MASK_DB] and snr_db >= prm[P_TAIL_FLOOR_DB]:
+            s[D_TAIL] = time + edge
+        elif p < prm[P_FALL] and time + edge - s[D_TAIL] >= prm[P_TAIL_HOLD]:
+            s[D_TAIL_OPEN] = 0.0
     if p < prm[P_FOOT]:
         s[D_FOOT] = math.nan
     elif s[D_FOOT] != s[D_FOOT]:  # nan: the raw likelihood climbs through the foot
@@ -411,6 +435,7 @@ def decide(prm, s, time: float, p: float, snr_db: float, top_db: float) -> None:
         run_start = t_sig - edge
         s[D_RUN_START] = run_start
         s[D_RUN_SNR] = 0.0
+        s[D_RUN_PEAK] = level_db
         foot = s[D_FOOT]
         s[D_ONSET] = foot if run_start - prm[P_FOOT_MAX] <= foot else run_start
     if was_voiced and not voiced:
@@ -431,6 +456,7 @@ def decide(prm, s, time: float, p: float, snr_db: float, top_db: float) -> None:
                 _end_gap(prm, s, start)
             speaking = True
             s[D_WORD_SNR] = s[D_RUN_SNR]
+            s[D_WORD_PEAK] = s[D_RUN_PEAK]
             s[D_WORD_STARTED] = 1.0
             s[D_WORD_START] = start
             s[D_WORDS] += 1.0
@@ -446,6 +472,10 @@ def decide(prm, s, time: float, p: float, snr_db: float, top_db: float) -> None:
         if prm[P_DECAY_DB_S] > 0.0 and s[D_WORD_SNR] < prm[P_TAIL_MASK_DB]:
             end = min(end + (prm[P_TAIL_MASK_DB] - s[D_WORD_SNR]) / prm[P_DECAY_DB_S],
                       t_sig - edge)
+        elif end < s[D_TAIL] < time:
+            # The tail stood clear of the floor: the word ends where its level fell, if it
+            # has (a level still up now is a room's reverberation, not the word).
+            end = s[D_TAIL]
         if end < s[D_WORD_START]:
             end = s[D_WORD_START]
         s[D_WORD_END] = end
@@ -564,7 +594,7 @@ def detect_one(params, state, row, time, voicing, onset_db) -> None:
     consts, prm, bx, bh, wo, wx, wh, vm, ring, x, s = _unpack(params, state)
     p = voice_block(vm, ring, wx, bx, wh, bh, wo, consts, row, time - prm[P_LAG], voicing,
                     onset_db, x)
-    decide(prm, s, time, p, x[0] * 10.0, vm[S_TOP])
+    decide(prm, s, time, p, x[0] * 10.0, vm[S_TOP], vm[S_LEVEL])
 
 
 @njit(cache=True, nogil=True)
@@ -575,6 +605,6 @@ def detect_many(params, state, rows, times, voicing, onset_db, out) -> None:
     for i in range(rows.shape[0]):
         p = voice_block(vm, ring, wx, bx, wh, bh, wo, consts, rows[i],
                         times[i] - prm[P_LAG], voicing[i], onset_db[i], x)
-        decide(prm, s, times[i], p, x[0] * 10.0, vm[S_TOP])
+        decide(prm, s, times[i], p, x[0] * 10.0, vm[S_TOP], vm[S_LEVEL])
         for j in range(N_OUT):
             out[i, j] = s[j]

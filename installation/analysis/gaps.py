@@ -8,8 +8,10 @@ compiled); this module turns it into words and gaps. A hysteresis state machine
 ``gap_confirm_s`` of silence. Both are back-dated to where they happened: a word's start to
 the foot of the likelihood's rise, its end to where the likelihood fell, and under music
 further by the part of the word's rise and tail the music masked (estimated from how far
-the word stood over its floor; see ``mask_db``). ``gap_depth`` is ``1 -`` the smoothed
-likelihood: it moves on the first quiet block, before any gap is confirmed. Live, each
+the word stood over its floor; see ``mask_db``); a word that stood clear of its floor
+ends where its level fell ``tail_mask_db`` under its peak, as a quiet room hears it.
+``gap_depth`` is ``1 -`` the smoothed likelihood: it moves on the first quiet block,
+before any gap is confirmed. Live, each
 block is one compiled call (:meth:`GapDetector.update`, likelihood and decisions);
 offline, :meth:`GapDetector.run` runs the same code over a whole file in one call, so the
 frames are the same.
@@ -82,6 +84,11 @@ class GapDetector:
     # Likewise its tail: the end moves later by (tail_mask_db - S) / decay_db_s.
     tail_mask_db: float = 35.0
     decay_db_s: float = 1000.0
+    # Where the word stood tail_mask_db or more over its floor its tail is followed instead:
+    # the word ends where its level last stood within tail_mask_db of its peak and
+    # tail_floor_db over the floor, before it fell under that for tail_hold_s.
+    tail_floor_db: float = 10.0
+    tail_hold_s: float = 0.01
     # The floor gate: no voice while no band's 20 ms mean stands gate_db over its floor (a
     # steady room: silence, noise, a hum) for gate_hold_s; the quiet between two words of a
     # phrase is left to the network.
@@ -108,7 +115,8 @@ class GapDetector:
                 (k.P_RISE_DB_S, self.rise_db_s), (k.P_TAIL_MASK_DB, self.tail_mask_db),
                 (k.P_DECAY_DB_S, self.decay_db_s), (k.P_PRIOR_GAP, PRIOR_GAP_S),
                 (k.P_PRIOR_WEIGHT, PRIOR_WEIGHT), (k.P_GATE_DB, self.gate_db),
-                (k.P_GATE_HOLD, self.gate_hold_s),
+                (k.P_GATE_HOLD, self.gate_hold_s), (k.P_TAIL_HOLD, self.tail_hold_s),
+                (k.P_TAIL_FLOOR_DB, self.tail_floor_db),
                 (k.P_GATE_SPAN, self.voice.consts[k.C_GATE_BLOCKS] * self.block_s)):
             prm[index] = value
         # Words start at least word_min_s apart: room for every start in the rate window.
@@ -165,11 +173,13 @@ class GapDetector:
         k.detect_one(self._params, self._state, row, time, voicing, onset_db)
 
     def advance(self, time: float, p: float, snr_db: float = 50.0,
-                top_db: float | None = None) -> None:
+                top_db: float | None = None, level_db: float = math.nan) -> None:
         """The decision half of :meth:`update`, from this block's voice likelihood ``p``,
         whole-band level over its floor ``snr_db`` and highest band level over its floor
-        ``top_db`` (default: ``snr_db``) (to study the decisions alone)."""
-        k.decide(self._prm, self._s, time, p, snr_db, snr_db if top_db is None else top_db)
+        ``top_db`` (default: ``snr_db``) and whole-band level ``level_db`` (dBFS; default:
+        unknown) (to study the decisions alone)."""
+        k.decide(self._prm, self._s, time, p, snr_db, snr_db if top_db is None else top_db,
+                 level_db)
 
     def run(self, times: np.ndarray, rows: np.ndarray, voicing: np.ndarray,
             onset_db: np.ndarray) -> np.ndarray:
