@@ -86,5 +86,9 @@ def test_jack_live_frames_equal_the_offline_analysis(jack_server, wav):
     assert n > 0.9 * len(offline) - 2
     got = np.array([f.values() for f in live[:n]])
     want = np.array([f.values() for f in offline[:n]])
-    np.testing.assert_array_equal(np.nan_to_num(got, nan=-7.0), np.nan_to_num(want, nan=-7.0))
+    # The offline path takes logarithms of whole columns (numpy), the live one of each
+    # value (math): numpy 2.4's log10 differs from libm's in the last bit for a fifth of
+    # all inputs, so a level can differ by 1e-14 dB. Anything more is a real difference.
+    np.testing.assert_allclose(np.nan_to_num(got, nan=-7.0), np.nan_to_num(want, nan=-7.0),
+                               rtol=0.0, atol=1e-9)
     assert max(f.word_start for f in live) >= 0.5  # it heard the words
