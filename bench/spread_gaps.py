@@ -11,7 +11,9 @@ labelled folder (``bench/voices.py OUT``: voices and music no model heard). Seed
 shipped model when the training reproduces it. It prints F1 per split and kind for each
 ensemble, then the range and the mean: how far a figure moves when nothing but the seeds
 changes, which a change of cue or recipe must beat before it is read as a gain, and what
-the recipe itself is worth on average.
+the recipe itself is worth on average. ``--pooled`` also scores one average of every
+network fitted (six members from two triples, ...): what more members buy beyond the
+triples' mean. ``--save DIR`` keeps each ensemble's model file.
 
 Takes about 3 minutes to measure the training files, then about 7 minutes per ensemble of
 three networks on two cores.
@@ -65,6 +67,10 @@ def main() -> int:
     ap.add_argument("--extra", type=Path,
                     help="another labelled folder to score on (speech/, mix/), e.g. "
                          "bench/voices.py's output")
+    ap.add_argument("--pooled", action="store_true",
+                    help="also score one average of every fitted network (3 x triples "
+                         "members): what more members buy beyond the triples' mean")
+    ap.add_argument("--save", type=Path, help="write each ensemble's model file here")
     args = ap.parse_args()
     if args.triples < 1:
         ap.error("--triples must be at least 1")
@@ -81,25 +87,44 @@ def main() -> int:
     measured = cv_gaps.analyse(files, rates[0])
     data = train_gaps.training_data(args.eval, rates, voices, pieces)
     print(f"{len(data)} training files at {rates} Hz", flush=True)
-    columns = []
-    for k in range(args.triples):
-        first = train_gaps.ENSEMBLE * k
-        model = train_gaps.fit_ensemble(data, first, train_gaps.FAMILY_STRIDE[args.family])
-        columns.append(f1_table(model, measured, rates[0], args.eval))
-        print(f"seeds {first}-{first + train_gaps.ENSEMBLE - 1} fitted", flush=True)
-    splits = ("dev", "held-out") + (("extra",) if args.extra else ())
+    columns, models = [], []
     n = train_gaps.ENSEMBLE
     heads = [f"seeds {n * k}-{n * k + n - 1}" for k in range(args.triples)]
+    for k in range(args.triples):
+        first = n * k
+        model = train_gaps.fit_ensemble(data, first, train_gaps.FAMILY_STRIDE[args.family])
+        models.append(model)
+        columns.append(f1_table(model, measured, rates[0], args.eval))
+        print(f"{heads[k]} fitted", flush=True)
+        if args.save:
+            args.save.mkdir(parents=True, exist_ok=True)
+            np.savez(args.save / f"{args.family}_{heads[k].replace(' ', '_')}.npz", **model)
+    pooled = None
+    if args.pooled:
+        pooled = pool(models)
+        pooled_f1 = f1_table(pooled, measured, rates[0], args.eval)
+    splits = ("dev", "held-out") + (("extra",) if args.extra else ())
+    extra_head = f" all {n * args.triples} |" if pooled else ""
     print(f"\n{args.family} model, engine at {rates[0]} Hz: F1 per ensemble\n")
-    print("| split | kind | " + " | ".join(heads) + " | range | mean |")
-    print("|---|---|" + "---|" * (len(heads) + 2))
+    print("| split | kind | " + " | ".join(heads) + f" | range | mean |{extra_head}")
+    print("|---|---|" + "---|" * (len(heads) + 2 + bool(pooled)))
     for split in splits:
         for kind in KINDS:
             values = [c.get((split, kind), float("nan")) for c in columns]
             cells = " | ".join(f"{v:.3f}" for v in values)
+            tail = f" {pooled_f1.get((split, kind), float('nan')):.3f} |" if pooled else ""
             print(f"| {split} | {kind} | {cells} | {max(values) - min(values):.3f} | "
-                  f"{np.mean(values):.3f} |", flush=True)
+                  f"{np.mean(values):.3f} |{tail}", flush=True)
     return 0
+
+
+def pool(models: list[dict]) -> dict[str, np.ndarray]:
+    """One model averaging every member of ``models`` (fitted on the same blocks: one mean,
+    std and step)."""
+    out = {k: models[0][k] for k in ("mean", "std", "step")}
+    for k in ("Wx", "bx", "Wh", "bh", "wo", "bo"):
+        out[k] = np.concatenate([m[k] for m in models])
+    return out
 
 
 if __name__ == "__main__":

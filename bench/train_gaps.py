@@ -176,10 +176,13 @@ def main() -> None:
     ap.add_argument("--pieces", type=int, default=None,
                     help="how many synthetic pieces (augment.synth_piece) to mix under; "
                          "default: as the family's shipped model")
+    ap.add_argument("--rates", type=str, default=None,
+                    help="comma-separated engine rates to fit at instead of the family's")
     args = ap.parse_args()
     families = ("hi", "lo") if args.family == "both" else (args.family,)
     for family in families:
-        rates = FAMILY_RATES[family]
+        rates = (tuple(int(r) for r in args.rates.split(",")) if args.rates
+                 else FAMILY_RATES[family])
         out = args.out or model_path(rates[0])
         train(args.eval, rates, out, *family_options(family, args.other_voices, args.pieces),
               stride=FAMILY_STRIDE[family])

@@ -48,3 +48,18 @@ def test_the_shipped_weights_score_as_the_gaps_command_scores():
     assert set(table) == {("extra", "mix+6")}
     assert table[("extra", "mix+6")] == pytest.approx(product["f1"], abs=1e-12)
     assert 0.0 < product["f1"] < 1.0  # a figure that can move, not a trivial one
+
+
+def test_pooling_two_ensembles_averages_all_their_members():
+    """``--pooled`` scores one model of every fitted network: its logit is the mean of all
+    members', so two triples pooled read the mean of the two triples' logits."""
+    import gru
+
+    with np.load(model_path(48000)) as z:
+        shipped = dict(z)
+    other = {**shipped, "bx": shipped["bx"] + 0.3, "bo": shipped["bo"] - 0.5}
+    pooled = spread_gaps.pool([shipped, other])
+    assert len(pooled["bo"]) == 2 * len(shipped["bo"])
+    x = np.random.default_rng(0).normal(size=(40, shipped["Wx"].shape[1])).astype(np.float32)
+    want = 0.5 * (gru.predict(shipped, x) + gru.predict(other, x))
+    np.testing.assert_allclose(gru.predict(pooled, x), want, rtol=1e-5, atol=1e-5)
