@@ -101,7 +101,8 @@ class AnalysisConfig:
                                    "the self-calibrated one; 0 calibrates itself",
                                    lo=-120.0, hi=0.0)
     gap_gate_db: float = _f(3.0, "the floor gate: when no band of the gap detector has its "
-                            "20 ms mean this far (dB) over its floor for 50 ms, that is a "
+                            "mean over the last 20 ms this far (dB) over its floor for "
+                            "50 ms, that is a "
                             "pause, whatever the network hears in the room's ripple (a mains "
                             "hum's harmonics); 0 turns the gate off", lo=0.0, hi=20.0)
 

@@ -418,6 +418,18 @@ def test_the_floor_gate_ends_a_word_the_network_holds_through_a_hum():
     assert _gated(GapDetector(BLOCK, lag_s=0.0, gate_db=0.0), pattern) == (1, [])
 
 
+@pytest.mark.parametrize("block, rate, blocks", [(256, 48000, 4), (256, 44100, 4),
+                                                 (256, 16000, 2), (256, 8000, 1),
+                                                 (64, 48000, 15), (2048, 48000, 1)])
+def test_the_floor_gate_averages_the_whole_blocks_that_cover_a_mains_period(block, rate,
+                                                                            blocks):
+    # 20 ms or more, in whole blocks: at 44.1 kHz three 5.8 ms blocks left 2.6 ms of each
+    # 50 Hz period out, at 16 kHz one 16 ms block 4 ms.
+    from installation.analysis.voicemodel import gate_blocks
+
+    assert gate_blocks(block / rate) == blocks
+
+
 def test_the_floor_gate_leaves_a_quiet_shorter_than_its_hold_to_the_network():
     # The bands' 20 ms means at the floor for 40 ms inside a phrase (under gate_hold_s):
     # the network's call stands.

@@ -97,14 +97,18 @@ def test_gaps_command_prints_a_json_array():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("kind, rate", [("buzz50", 48000), ("hum60", 48000),
-                                        ("buzz50", 44100)])
-def test_a_mains_hum_30_db_under_the_words_does_not_hide_the_gaps(tmp_path, kind, rate):
+@pytest.mark.parametrize("kind, rate, under_db", [
+    ("buzz50", 48000, 30.0), ("hum60", 48000, 30.0), ("buzz50", 44100, 30.0),
+    ("buzz50", 16000, 30.0), ("buzz50", 16000, 20.0), ("buzz50", 8000, 30.0),
+    ("buzz50", 8000, 20.0)])
+def test_a_mains_hum_under_the_words_does_not_hide_the_gaps(tmp_path, kind, rate, under_db):
     """A ground loop's hum or buzz beats within the bands' window: the network hears its
     ripple as a changing spectrum and, without the floor gate, holds words through pauses
     (bench/bench_floors.py: F1 0.44 on the held-out speech under the 50 Hz buzz). At
     44.1 kHz a gate on each block's levels was not enough (0.67 here): it reads 20 ms
-    means."""
+    means. At 16 and 8 kHz a ~10 ms window sees part of each 16 or 32 ms block, and the
+    floor of those windows read 3 dB under the mean of every sample (0.62 here at 8 kHz):
+    the gate reads every sample of its blocks, over the floor of the same means."""
     import floors
     import soundfile as sf
 
@@ -114,7 +118,7 @@ def test_a_mains_hum_30_db_under_the_words_does_not_hide_the_gaps(tmp_path, kind
         labels = scoring.load_labels(wav)
         y, sr = sf.read(str(wav), dtype="float64")
         noisy = tmp_path / f"{name}_{kind}.wav"
-        sf.write(str(noisy), floors.under(y, sr, labels["words"], kind, 30.0,
+        sf.write(str(noisy), floors.under(y, sr, labels["words"], kind, under_db,
                                           np.random.default_rng(i)), sr, subtype="FLOAT")
         found.append(scoring.score_file(gaps_from_frames(analyse_file(noisy, sample_rate=rate)),
                                         labels["gaps"]))
@@ -122,7 +126,10 @@ def test_a_mains_hum_30_db_under_the_words_does_not_hide_the_gaps(tmp_path, kind
     # Measured: 9 of 9 gaps under each (F1 1.0), starts and ends within 6-11 ms; with
     # gap_gate_db = 0 (no gate): 0.62 and 0.67.
     assert s["f1"] >= 0.85, s
-    assert s["start_med_ms"] <= 30 and s["end_med_ms"] <= 30, s
+    # 20 dB under (a very loud room) the gate decides more of the boundaries: its means
+    # span 32 ms at 16 kHz, and starts read 38 ms late here.
+    limit = 30 if under_db >= 30 else 50
+    assert s["start_med_ms"] <= limit and s["end_med_ms"] <= limit, s
 
 
 @pytest.mark.slow

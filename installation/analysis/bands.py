@@ -3,7 +3,9 @@
 Six mean squares over ~10 ms (:data:`~installation.analysis.taps.GAP_WINDOW_S`), written
 into the tap row's ``fast_ms`` ... ``air_ms``: the whole signal, the octaves 250 Hz - 4 kHz
 (2nd-order Butterworth band-passes) and the air above 4 kHz (a 2nd-order Butterworth
-high-pass). From 32 kHz up they run on the signal decimated by
+high-pass); and the same six over every sample of the block, into ``fast_blk`` ...
+``air_blk`` (what the floor gate averages: contiguous, so a mains period's ripple averages
+out at any block size). From 32 kHz up they run on the signal decimated by
 :func:`~installation.analysis.taps.gap_band_decimation` (every 4th sample at 44.1 and 48 kHz,
 no anti-alias filter: what sits above the new Nyquist folds into the bands, the same way in
 training and in a show).
@@ -36,6 +38,10 @@ SHORT_BANDS = ("fast", "b250", "b500", "b1k", "b2k", "air")
 FIRST_TAP = TAP_INDEX["fast_ms"]
 assert [TAP_INDEX[f"{b}_ms"] for b in SHORT_BANDS] == list(
     range(FIRST_TAP, FIRST_TAP + len(SHORT_BANDS)))
+# ... then their block means, right after them (the meter writes both)
+assert [TAP_INDEX[f"{b}_blk"] for b in SHORT_BANDS] == list(
+    range(FIRST_TAP + len(SHORT_BANDS), FIRST_TAP + 2 * len(SHORT_BANDS)))
+N_METER_TAPS = 2 * len(SHORT_BANDS)
 OCTAVES_HZ = (250.0, 500.0, 1000.0, 2000.0)  # the band-passes' lower edges
 AIR_HZ = 4000.0
 
@@ -94,7 +100,8 @@ def _layout(n_bands: int) -> tuple[int, int, int, int]:
 @njit(cache=True, nogil=True)
 def measure_block(table, end, st, out) -> None:
     """Advance the bands over the block of the circular ``table`` that ends before index
-    ``end``; write each band's mean square at the block's end into the tap row ``out``.
+    ``end``; write each band's mean square at the block's end into the tap row ``out``,
+    and after those each band's mean square over the whole block.
 
     ``st`` is the meter's state (the layout above). Like pyo's ``Average``, a level reads 0
     until half a window has been seen. A NaN or infinite sample is read as 0. The running
@@ -121,6 +128,7 @@ def measure_block(table, end, st, out) -> None:
         x1, x2, y1, y2 = st[m], st[m + 1], st[m + 2], st[m + 3]
         ring = squares + window * b
         total = st[sums + b]
+        block_sum = 0.0
         head = head0
         index = start
         for _ in range(n):
@@ -138,6 +146,7 @@ def measure_block(table, end, st, out) -> None:
             y2 = y1
             y1 = y
             sq = y * y
+            block_sum += sq
             total += sq - st[ring + head]
             st[ring + head] = sq
             head += 1
@@ -152,6 +161,7 @@ def measure_block(table, end, st, out) -> None:
             total = 0.0
         st[sums + b] = total
         out[first + b] = 0.0 if seen + n < window // 2 else total / window
+        out[first + n_bands + b] = block_sum / n
     st[H_SEEN] = seen + n
 
 
@@ -159,7 +169,8 @@ class BandMeter:
     """The short band levels of one stream at the engine's ``sample_rate``, block by block.
 
     :meth:`measure` reads the block that ends before ``end`` in a circular table of raw
-    samples (float32, as pyo's tables hold them) and writes the six levels into a tap row.
+    samples (float32, as pyo's tables hold them) and writes the six levels and the six block
+    means into a tap row.
     """
 
     def __init__(self, sample_rate: float, block_size: int) -> None:
@@ -177,7 +188,7 @@ class BandMeter:
         self.state[coef:coef + N_COEF * n] = band_coefficients(self.rate).ravel()
         # Load the compiled call now (numba's disk cache), not on a stream's first block.
         measure_block(np.zeros(block_size, dtype=np.float32), 0, self.state.copy(),
-                      np.zeros(FIRST_TAP + n))
+                      np.zeros(FIRST_TAP + N_METER_TAPS))
 
     def measure(self, table: np.ndarray, end: int, row: np.ndarray) -> None:
         """Advance over ``table[end - block_size:end]`` (circularly); fill ``row``'s bands."""

@@ -30,6 +30,11 @@ from installation.analysis.taps import TAP_INDEX
 BANDS = ("fast", "low", "b250", "b500", "b1k", "b2k", "air")
 N_BANDS = len(BANDS)
 BAND_TAPS = np.array([TAP_INDEX[f"{b}_ms"] for b in BANDS], dtype=np.int64)
+# What the floor gate averages per band: the band meter's block means (every sample of each
+# block, so the blocks of its span cover it without a hole at any rate), and the low band's
+# own level, whose window (21 ms) already spans a mains period.
+GATE_TAPS = np.array([TAP_INDEX["low_ms" if b == "low" else f"{b}_blk"] for b in BANDS],
+                     dtype=np.int64)
 UNTRACKED_FLOOR_DB = -100.0  # what a band's floor reads before its first segment closes
 # Each band is also measured against the median segment of the same window (its typical
 # level: under a song, mostly the music's), beside its floor (the quietest segment).
@@ -46,18 +51,20 @@ N_CONSTS = 10
 # change is not a 16 ms block's, and a model fitted on one misreads the other).
 FLUX_SPAN_SAMPLES = 256
 MAX_FLUX_LAG = 8
-# The floor gate reads each band's mean power over the last GATE_SPAN_S (as many blocks as
-# make it, at most MAX_GATE_BLOCKS): one period of 50 Hz mains, so a hum's beating averages
-# out of it and only what stands over the floor for that long counts.
+# The floor gate reads each band's mean power over the last GATE_SPAN_S or more (as many
+# whole blocks as cover it, at most MAX_GATE_BLOCKS): one period of 50 Hz mains, so a hum's
+# beating averages out of it and only what stands over the floor for that long counts.
 GATE_SPAN_S = 0.02
 MAX_GATE_BLOCKS = 32
-# state[]: per band (power, blocks, start, floor, head, count, median), then the last
+# state[]: per band (power, blocks, start, floor, head, count, median, and the gate's
+# own power and floor: what it reads, summed and floored the same way), then the last
 # MAX_FLUX_LAG blocks' band dB (a ring of rows), the ring's head, how many blocks were seen
 # (up to MAX_FLUX_LAG), the music voicing average, each band's peak follower (dB), the
 # gate's ring of the last blocks' band powers, its head, the highest band mean over its
 # floor (dB, what the floor gate reads), the blocks since the network stepped and its last
 # logit, then the network's recurrent state and scratch (float32, ``network_slots``).
-BAND_FIELDS = _F = 7
+BAND_FIELDS = _F = 9
+RING_FIELDS = 3  # a closed segment's (time, mean dB, the gate's mean dB)
 S_PREV = N_BANDS * _F
 S_FLUX_HEAD = S_PREV + N_BANDS * MAX_FLUX_LAG
 S_SEEN = S_FLUX_HEAD + 1
@@ -222,8 +229,13 @@ def voice_block(state, ring, wx, bx, wh, bh, wo, consts, row, t_sig, voicing, on
         d = _db(ms)
         o = b * _F
         f = state[o + 3]
-        # the floor: the quietest segment (mean power) of the last `window` s
+        g = row[GATE_TAPS[b]]  # what the floor gate reads (below), as sane as ms
+        if not 0.0 <= g <= 1e6:
+            g = 1e6 if g > 1e6 else 0.0
+        # the floor: the quietest segment (mean power) of the last `window` s; the gate's
+        # floor likewise, of its own measure
         state[o] += ms
+        state[o + 7] += g
         state[o + 1] += 1.0
         if t_sig - state[o + 2] >= segment:
             head = int(state[o + 4])
@@ -234,9 +246,11 @@ def voice_block(state, ring, wx, bx, wh, bh, wo, consts, row, t_sig, voicing, on
             slot = (head + count) % cap
             ring[b, slot, 0] = t_sig
             ring[b, slot, 1] = _db(state[o] / state[o + 1])
+            ring[b, slot, 2] = _db(state[o + 7] / state[o + 1])
             count += 1
             state[o + 2] = t_sig
             state[o] = 0.0
+            state[o + 7] = 0.0
             state[o + 1] = 0.0
             while t_sig - ring[b, head, 0] > window:
                 head = (head + 1) % cap
@@ -247,6 +261,10 @@ def voice_block(state, ring, wx, bx, wh, bh, wo, consts, row, t_sig, voicing, on
             vals.sort()
             state[o + 3] = vals[0]
             state[o + 6] = vals[int(REF_QUANTILE * (count - 1) + 0.5)]
+            low = np.inf
+            for k in range(count):
+                low = min(low, ring[b, (head + k) % cap, 2])
+            state[o + 8] = low
             state[o + 4] = head
             state[o + 5] = count
         if b == 0 and fixed == fixed:  # a floor set by the show, not tracked
@@ -258,12 +276,20 @@ def voice_block(state, ring, wx, bx, wh, bh, wo, consts, row, t_sig, voicing, on
         x[4 * n_bands + 2 + b] = -3.0 if rel < -3.0 else 3.0 if rel > 3.0 else rel
         snr = d - f
         x[b] = (0.0 if snr < 0.0 else 50.0 if snr > 50.0 else snr) * 0.1
+        # The floor gate: this band's mean over the last blocks, over the floor of the
+        # same measure (the short windows' floor reads low where they sample a buzz's
+        # ripple at 16 and 8 kHz: the mean of every sample stood 3 dB over it)
         box = S_BOX + b * MAX_GATE_BLOCKS
-        state[box + box_head] = ms
+        state[box + box_head] = g
         mean = 0.0
         for k in range(box_n):
             mean += state[box + k]
-        over = _db(mean / box_n) - f
+        gf = state[o + 8]
+        if b == 0 and fixed == fixed:
+            gf = fixed
+        elif gf == np.inf:
+            gf = UNTRACKED_FLOOR_DB
+        over = _db(mean / box_n) - gf
         if over > top:
             top = over
         if b == 0:
@@ -581,7 +607,7 @@ def _unpack(params, state):
     xo = int(params[H_X])
     cap = int(params[H_RING_CAP])
     vm = state[:r]
-    ring = state[r:r + N_BANDS * cap * 2].reshape((N_BANDS, cap, 2))
+    ring = state[r:r + N_BANDS * cap * RING_FIELDS].reshape((N_BANDS, cap, RING_FIELDS))
     d = int(params[H_D])
     x = state[xo:d]
     s = state[d:int(params[H_END])]

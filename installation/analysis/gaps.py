@@ -89,9 +89,10 @@ class GapDetector:
     # tail_floor_db over the floor, before it fell under that for tail_hold_s.
     tail_floor_db: float = 10.0
     tail_hold_s: float = 0.01
-    # The floor gate: no voice while no band's 20 ms mean stands gate_db over its floor (a
-    # steady room: silence, noise, a hum) for gate_hold_s; the quiet between two words of a
-    # phrase is left to the network.
+    # The floor gate: no voice while no band's mean over the last 20 ms or more (every
+    # sample of the whole blocks that cover it: gapkernel.GATE_TAPS, voicemodel.gate_blocks)
+    # stands gate_db over the floor of the same means (a steady room: silence, noise, a
+    # hum) for gate_hold_s; the quiet between two words of a phrase is left to the network.
     gate_db: float = 3.0
     gate_hold_s: float = 0.05
     weights: tuple | None = None  # the voice model's weights; None: the shipped model file

@@ -63,5 +63,9 @@ TAPS: tuple[str, ...] = (
     "b1k_ms",      # mean square 1 – 2 kHz over ~10 ms (F2)
     "b2k_ms",      # mean square 2 – 4 kHz over ~10 ms (F3, presence)
     "air_ms",      # mean square above 4 kHz (sibilants) over ~10 ms; 0 below 12 kHz rate
+    # the same bands' mean squares over the whole block just measured, every sample of it
+    # (the floor gate's: at 16 and 8 kHz a ~10 ms window sees only part of each 16 or 32 ms
+    # block, and a mains buzz's ripple with it)
+    "fast_blk", "b250_blk", "b500_blk", "b1k_blk", "b2k_blk", "air_blk",
 )
 TAP_INDEX: dict[str, int] = {name: i for i, name in enumerate(TAPS)}

@@ -42,8 +42,8 @@ import numpy as np
 
 from installation.analysis.gapkernel import (BAND_FIELDS, BAND_TAPS, BANDS, FLUX_SPAN_SAMPLES,
                                              GATE_SPAN_S, MAX_FLUX_LAG, MAX_GATE_BLOCKS,
-                                             N_BANDS, N_CONSTS, S_NET, S_Z, network_slots,
-                                             voice_block, voice_many)
+                                             N_BANDS, N_CONSTS, RING_FIELDS, S_NET, S_Z,
+                                             network_slots, voice_block, voice_many)
 from installation.analysis.taps import DECIMATE_FROM
 
 BASE_FEATURES: tuple[str, ...] = (
@@ -82,9 +82,10 @@ def net_lag(block_s: float, sample_rate: float, step_samples: float) -> int:
 
 
 def gate_blocks(block_s: float) -> int:
-    """How many blocks the floor gate's band means span: those that make ``GATE_SPAN_S``
-    (4 at 48 kHz with 256-sample blocks, 1 at 16 ms blocks and above)."""
-    return int(min(MAX_GATE_BLOCKS, max(1, round(GATE_SPAN_S / block_s))))
+    """How many blocks the floor gate's band means span: the fewest that cover
+    ``GATE_SPAN_S`` (4 at 44.1 and 48 kHz with 256-sample blocks, 2 at 16 kHz, 1 at 20 ms
+    blocks and above)."""
+    return int(min(MAX_GATE_BLOCKS, max(1, math.ceil(GATE_SPAN_S / block_s - 1e-9))))
 
 
 def alpha(block_s: float, tau_s: float) -> float:
@@ -180,8 +181,10 @@ class VoiceModel:
         for b in range(N_BANDS):
             self.state[b * BAND_FIELDS + 3] = math.inf
             self.state[b * BAND_FIELDS + 6] = math.inf
+            self.state[b * BAND_FIELDS + 8] = math.inf
         # Segments close at least FLOOR_SEGMENT_S apart: this many are ever alive at once.
-        self.ring = np.zeros((N_BANDS, int(floor_window_s / FLOOR_SEGMENT_S) + 3, 2))
+        self.ring = np.zeros((N_BANDS, int(floor_window_s / FLOOR_SEGMENT_S) + 3,
+                              RING_FIELDS))
         self.x = np.zeros(N_FEATURES)  # the last block's features
         # Nothing is compiled here: a live stream runs the detector's packed kernel, which
         # GapDetector loads at start-up; step() and run() load theirs on first use.

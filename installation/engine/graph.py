@@ -13,7 +13,7 @@ import math
 import numpy as np
 import pyo
 
-from installation.analysis.bands import FIRST_TAP, SHORT_BANDS, BandMeter
+from installation.analysis.bands import FIRST_TAP, N_METER_TAPS, BandMeter
 from installation.analysis.taps import TAPS, decimation
 from installation.config import AnalysisConfig
 
@@ -97,7 +97,7 @@ class AnalysisGraph:
         self.taps: tuple[pyo.PyoObject, ...] = (
             ms, peak, low_ms, mean_square(mid), mean_square(high),
             env_fast, env_slow, lag, xy_lo, xy, xy_hi, xx, dd, centroid)
-        assert len(self.taps) == FIRST_TAP and len(self.taps) + len(SHORT_BANDS) == len(TAPS)
+        assert len(self.taps) == FIRST_TAP and len(self.taps) + N_METER_TAPS == len(TAPS)
         # PyoObject.get() is _base_objs[0]._getStream().getValue() behind argument checks
         # that cost more than the read itself; bind the stream getters once.
         self._getters = tuple(tap._base_objs[0]._getStream().getValue for tap in self.taps)
