@@ -3,6 +3,7 @@
     .venv/bin/python bench/cv_gaps.py [--eval /work/shared/eval] [--folds 4] [--seeds 0,1]
                                       [--rate 48000] [--cache rows.pkl]
     .venv/bin/python bench/cv_gaps.py --by-music [--rate 48000] [--cache rows.pkl]
+    .venv/bin/python bench/cv_gaps.py --by-language [--rate 48000] [--cache rows.pkl]
 
 The developer set has 17 speech sources; the held-out split of ``bench_gaps.py`` keeps four
 of them (14 gaps per kind, so one gap moves F1 by ~0.04). Here every source is tested by a
@@ -24,6 +25,13 @@ with the voices mixed over it. Its model is fitted without those voices, and wit
 mix, augmented mix or voice-free excerpt of that piece, so it is tested on a voice and a
 piece of music it has never heard (the synthetic pieces stay in training). Every
 evaluated file is in exactly one fold.
+
+``--by-language`` holds out the other voices instead (``voices.py``'s five training
+languages, in :data:`LANGUAGE_FOLDS`): each fold's model is fitted without one group of
+languages (every sequence, mix, level and room of them; all the English stays in), and
+tested on those languages' sequences alone and over the six synthetic pieces no model
+hears, at +12, +6 and 0 dB, as ``voices.py`` makes its evaluation set: speakers,
+languages and music a model never heard, which no setting was chosen on.
 
 ``--cache FILE`` keeps what the pyo graph measured (every file's tap rows, and the words
 of every labelled file) in FILE: the first run writes it, later runs read it and recompute
@@ -100,7 +108,9 @@ def measured(root: Path, cache: Path | None, rate: int, with_voices: bool,
     read from their clean speech."""
     import pickle
 
-    options = {"rate": rate, "with_voices": with_voices, "pieces": pieces}
+    from installation.analysis.taps import TAPS
+
+    options = {"rate": rate, "with_voices": with_voices, "pieces": pieces, "taps": TAPS}
     if cache is not None and cache.exists():
         with cache.open("rb") as f:
             data = pickle.load(f)
@@ -157,6 +167,8 @@ def main() -> int:
                     "them if the file exists)")
     ap.add_argument("--by-music", action="store_true",
                     help="one fold per music piece, with the voices mixed over it")
+    ap.add_argument("--by-language", action="store_true",
+                    help="one fold per group of the other voices' languages (LANGUAGE_FOLDS)")
     ap.add_argument("--other-voices", action=argparse.BooleanOptionalAction, default=None,
                     help="as train_gaps.py --other-voices (in every fold's training)")
     ap.add_argument("--pieces", type=int, default=None, help="as train_gaps.py --pieces")
@@ -178,6 +190,8 @@ def main() -> int:
     feats = {w: train_gaps.block_features(w, args.rate, BLOCK, rows=rows)[0].astype(np.float32)
              for w, (rows, _) in data["rows"].items()}
     sources = sorted({source(w) for w in speech})
+    if args.by_language:
+        return by_language(args, data, feats, labelled, family)
     if args.by_music:
         pieces_dev = sorted({piece(w) for w in evaluated if piece(w)})
         splits = {"by music": (0, [({source(w) for w in evaluated if piece(w) == m}, {m})
@@ -218,6 +232,55 @@ def main() -> int:
         for kind in ("speech", "mix+12", "mix+6", "mix+0"):
             s = scoring.summarise(found[kind])
             print(f"| {kind} | {scoring.summary_cells(s)} |", flush=True)
+    return 0
+
+
+# The other voices' training languages in two folds of about a hundred clean words each
+# (ca 77, da 7, ro 8; lt 58, uk 70).
+LANGUAGE_FOLDS = (("ca", "da", "ro"), ("lt", "uk"))
+
+
+def language(wav: Path) -> str | None:
+    """The language of one of the other voices' files (``voices_ktuberling_ca_00...``)."""
+    parts = wav.stem.split("__")[0].split("_")
+    return parts[2] if len(parts) > 2 and parts[0] == "voices" else None
+
+
+def by_language(args, data: dict, feats: dict, labelled: dict, family: str) -> int:
+    """The cross-validation over the other voices' languages (``--by-language``)."""
+    import voices
+
+    extra, voice_free = data["extra"], data["voice_free"]
+    if not any(language(w) for w in extra):
+        raise SystemExit("--by-language needs the other voices in training (--other-voices)")
+    gen = Path(tempfile.mkdtemp(prefix="cv_gaps-lang-"))
+    found: dict[str, list] = {}
+    for i, held in enumerate(LANGUAGE_FOLDS):
+        files = [(feats[w], *labelled[w]) for w in data["evaluated"] + extra
+                 if language(w) not in held]
+        files += [(feats[w], np.zeros(len(feats[w]), np.float32),
+                   np.ones(len(feats[w]), bool)) for w in voice_free]
+        speech = voices.sequences(gen / f"fold{i}" / "speech", held)
+        tests = speech + voices.mixes(speech, gen / f"fold{i}" / "mix")
+        print(f"fold {held}: {len(files)} training files, {len(tests)} test files",
+              flush=True)
+        model = train_gaps.fit_ensemble(files, 0, train_gaps.FAMILY_STRIDE[family])
+        if args.save_models:
+            args.save_models.mkdir(parents=True, exist_ok=True)
+            stem = args.save_models / f"language_fold{i}"
+            np.savez(stem.with_suffix(".npz"), **model)
+            stem.with_suffix(".json").write_text(json.dumps(
+                {"languages": list(held), "files": [str(w) for w in tests]}))
+        for w, (rows, pitch_rate) in analyse(tests, args.rate).items():
+            lab = scoring.load_labels(w)
+            found.setdefault(scoring.label_kind(lab), []).append(
+                scoring.score_file(detect(model, rows, pitch_rate, args.rate), lab["gaps"]))
+    print(f"\nby language: folds {list(LANGUAGE_FOLDS)}")
+    print(f"| kind | {scoring.SUMMARY_HEADER} |")
+    print("|---|---|---|---|---|---|---|---|")
+    for kind in ("speech", "mix+12", "mix+6", "mix+0"):
+        s = scoring.summarise(found[kind])
+        print(f"| {kind} | {scoring.summary_cells(s)} |", flush=True)
     return 0
 
 

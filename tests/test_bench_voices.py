@@ -61,3 +61,19 @@ def test_a_sequence_joins_words_with_the_labelled_pauses():
         assert not gap.any()  # digital silence between the words
         word_rms = np.sqrt(np.mean(y[int(a * SR):int(b * SR)] ** 2))
         assert 20 * np.log10(word_rms) == pytest.approx(-20, abs=3.01)
+
+
+def test_the_language_folds_hold_out_every_training_language_once():
+    """``cv_gaps.py --by-language`` deals the training languages into folds: each language
+    is held out exactly once, none of the unseen set's, and a file's language is read from
+    its name (English files have none: they stay in every fold's training)."""
+    from pathlib import Path
+
+    import cv_gaps
+
+    held = [lang for fold in cv_gaps.LANGUAGE_FOLDS for lang in fold]
+    assert sorted(held) == sorted(voices.TRAIN_LANGUAGES)
+    assert not set(held) & set(voices.EVAL_LANGUAGES)
+    assert cv_gaps.language(Path("voices_ktuberling_lt_02_pink55__synth9001__snr+06.wav")) == "lt"
+    assert cv_gaps.language(Path("voices_ktuberling_ca_00.wav")) == "ca"
+    assert cv_gaps.language(Path("ktuberling_seq04__nylon_piano_80bpm__snr+06.wav")) is None
