@@ -71,13 +71,18 @@ def test_masked_rise_and_tail_move_the_word_out_by_the_hidden_decibels():
                (0.3, 0.0, 0.0)]
     clear = _run(GapDetector(BLOCK, lag_s=0.0), [pattern[0], pattern[1], pattern[2],
                                                  (0.4, 1.0, 50.0), pattern[4]])
-    masked = _run(GapDetector(BLOCK, lag_s=0.0), pattern)
+    masked = _run(GapDetector(BLOCK, lag_s=0.0, decay_db_s=1000.0), pattern)
     # The second word stands 15 dB over the floor: (45 - 15) dB of its rise at 600 dB/s
     # were hidden (50 ms), and (35 - 15) dB of its tail at 1000 dB/s (20 ms).
     assert masked[2][1] == pytest.approx(clear[2][1] - 0.050, abs=1e-9)
     assert masked[3][1] == pytest.approx(clear[3][1] + 0.020, abs=1e-9)
     # A word that stands 50 dB clear is not moved: the first one is the same in both.
     assert masked[:2] == clear[:2]
+    # By default only the rise is moved (decay_db_s 0: the cross-validations lost gaps to
+    # moving the tail).
+    default = _run(GapDetector(BLOCK, lag_s=0.0), pattern)
+    assert default[2][1] == pytest.approx(masked[2][1], abs=1e-9)
+    assert default[3][1] == pytest.approx(clear[3][1], abs=1e-9)
 
 
 def _word_end(after, floor_db=-90.0):

@@ -6,10 +6,11 @@ compiled); this module turns it into words and gaps. A hysteresis state machine
 (``gapkernel.decide``) smooths the likelihood (``smoothing_s``): a word needs
 ``word_min_s`` of voice (a pluck in a pause does not split it), a gap start is sent after
 ``gap_confirm_s`` of silence. Both are back-dated to where they happened: a word's start to
-the foot of the likelihood's rise, its end to where the likelihood fell, and under music
-further by the part of the word's rise and tail the music masked (estimated from how far
-the word stood over its floor; see ``mask_db``); a word that stood clear of its floor
-ends where its level fell ``tail_mask_db`` under its peak, as a quiet room hears it.
+the foot of the likelihood's rise, its end to where the likelihood fell; under music its
+start further by the part of the word's rise the music masked (estimated from how far the
+word stood over its floor; see ``mask_db``); a word ends where its level fell
+``tail_mask_db`` under its peak, as a quiet room hears it, if it did before the pause was
+confirmed.
 ``gap_depth`` is ``1 -`` the smoothed likelihood: it moves on the first quiet block,
 before any gap is confirmed. Live, each
 block is one compiled call (:meth:`GapDetector.update`, likelihood and decisions);
@@ -81,12 +82,15 @@ class GapDetector:
     # took (mask_db - S) / rise_db_s seconds, and its start is back-dated by that much.
     mask_db: float = 45.0
     rise_db_s: float = 600.0  # 0: no back-dating for masking
-    # Likewise its tail: the end moves later by (tail_mask_db - S) / decay_db_s.
+    # Likewise its tail could move later by (tail_mask_db - S) / decay_db_s, where a word
+    # stood under tail_mask_db over its floor; 0 (the default) moves none: two
+    # cross-validations, over the developer set's voices and over the other voices'
+    # languages, both lost gaps to it (docs/benchmarks.md, "A word's masked tail").
     tail_mask_db: float = 35.0
-    decay_db_s: float = 1000.0
-    # Where the word stood tail_mask_db or more over its floor its tail is followed instead:
-    # the word ends where its level last stood within tail_mask_db of its peak and
-    # tail_floor_db over the floor, before it fell under that for tail_hold_s.
+    decay_db_s: float = 0.0
+    # Otherwise its tail is followed: the word ends where its level last stood within
+    # tail_mask_db of its peak and tail_floor_db over the floor, before it fell under that
+    # for tail_hold_s.
     tail_floor_db: float = 10.0
     tail_hold_s: float = 0.01
     # The floor gate: no voice while no band's mean over the last 20 ms or more (every
