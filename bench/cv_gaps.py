@@ -226,13 +226,18 @@ def main() -> int:
                     gaps = detect(model, *data["rows"][w], args.rate)
                     found.setdefault(scoring.label_kind(lab), []).append(
                         scoring.score_file(gaps, lab["gaps"]))
-        print(f"\n{name}: folds {[(sorted(g), sorted(m)) for g, m in folds]}")
-        print(f"| kind | {scoring.SUMMARY_HEADER} |")
-        print("|---|---|---|---|---|---|---|---|")
-        for kind in ("speech", "mix+12", "mix+6", "mix+0"):
-            s = scoring.summarise(found[kind])
-            print(f"| {kind} | {scoring.summary_cells(s)} |", flush=True)
+        print_table(f"{name}: folds {[(sorted(g), sorted(m)) for g, m in folds]}", found)
     return 0
+
+
+def print_table(title: str, found: dict[str, list]) -> None:
+    """One cross-validation's figures per kind, summed over its folds."""
+    print(f"\n{title}")
+    print(f"| kind | {scoring.SUMMARY_HEADER} |")
+    print("|---|---|---|---|---|---|---|---|")
+    for kind in ("speech", "mix+12", "mix+6", "mix+0"):
+        s = scoring.summarise(found[kind])
+        print(f"| {kind} | {scoring.summary_cells(s)} |", flush=True)
 
 
 # The other voices' training languages in two folds of about a hundred clean words each
@@ -275,12 +280,7 @@ def by_language(args, data: dict, feats: dict, labelled: dict, family: str) -> i
             lab = scoring.load_labels(w)
             found.setdefault(scoring.label_kind(lab), []).append(
                 scoring.score_file(detect(model, rows, pitch_rate, args.rate), lab["gaps"]))
-    print(f"\nby language: folds {list(LANGUAGE_FOLDS)}")
-    print(f"| kind | {scoring.SUMMARY_HEADER} |")
-    print("|---|---|---|---|---|---|---|---|")
-    for kind in ("speech", "mix+12", "mix+6", "mix+0"):
-        s = scoring.summarise(found[kind])
-        print(f"| {kind} | {scoring.summary_cells(s)} |", flush=True)
+    print_table(f"by language: folds {list(LANGUAGE_FOLDS)}", found)
     return 0
 
 
