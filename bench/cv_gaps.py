@@ -247,7 +247,7 @@ LANGUAGE_FOLDS = (("ca", "da", "ro"), ("lt", "uk"))
 
 def language(wav: Path) -> str | None:
     """The language of one of the other voices' files (``voices_ktuberling_ca_00...``)."""
-    parts = wav.stem.split("__")[0].split("_")
+    parts = source(wav).split("_")
     return parts[2] if len(parts) > 2 and parts[0] == "voices" else None
 
 

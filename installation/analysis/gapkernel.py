@@ -207,6 +207,25 @@ def _network(net, wx, bx, wh, bh, wo, bo, x) -> float:
     return _gates(hs, acc, gh, wo, bo, members, h)
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _power(ms: float) -> float:
+    """A tap's mean square, sane: NaN, inf or a negative rounding error from a tap reads 0,
+    anything over 1e6 reads 1e6 (an inf kept in the peak follower stays)."""
+    if not 0.0 <= ms <= 1e6:
+        return 1e6 if ms > 1e6 else 0.0
+    return ms
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _floor(tracked: float, band: int, fixed: float) -> float:
+    """The floor a band is measured over (dB): the whole band's as the show set it, if it
+    did (``fixed`` not NaN); else the tracked one, or UNTRACKED_FLOOR_DB before its first
+    segment closes."""
+    if band == 0 and fixed == fixed:
+        return fixed
+    return UNTRACKED_FLOOR_DB if tracked == np.inf else tracked
+
+
 @njit(cache=True, nogil=True)
 def voice_block(state, ring, wx, bx, wh, bh, wo, consts, row, t_sig, voicing, onset_db,
                 x) -> float:
@@ -223,15 +242,11 @@ def voice_block(state, ring, wx, bx, wh, bh, wo, consts, row, t_sig, voicing, on
     top = 0.0
     whole = 0.0
     for b in range(n_bands):
-        ms = row[BAND_TAPS[b]]
-        if not 0.0 <= ms <= 1e6:  # NaN, inf or a negative rounding error from a tap
-            ms = 1e6 if ms > 1e6 else 0.0  # (an inf kept in the peak follower stays)
+        ms = _power(row[BAND_TAPS[b]])
         d = _db(ms)
         o = b * _F
         f = state[o + 3]
-        g = row[GATE_TAPS[b]]  # what the floor gate reads (below), as sane as ms
-        if not 0.0 <= g <= 1e6:
-            g = 1e6 if g > 1e6 else 0.0
+        g = _power(row[GATE_TAPS[b]])  # what the floor gate reads (below)
         # the floor: the quietest segment (mean power) of the last `window` s; the gate's
         # floor likewise, of its own measure
         state[o] += ms
@@ -256,21 +271,17 @@ def voice_block(state, ring, wx, bx, wh, bh, wo, consts, row, t_sig, voicing, on
                 head = (head + 1) % cap
                 count -= 1
             vals = np.empty(count)
+            low = np.inf
             for k in range(count):
                 vals[k] = ring[b, (head + k) % cap, 1]
+                low = min(low, ring[b, (head + k) % cap, 2])
             vals.sort()
             state[o + 3] = vals[0]
             state[o + 6] = vals[int(REF_QUANTILE * (count - 1) + 0.5)]
-            low = np.inf
-            for k in range(count):
-                low = min(low, ring[b, (head + k) % cap, 2])
             state[o + 8] = low
             state[o + 4] = head
             state[o + 5] = count
-        if b == 0 and fixed == fixed:  # a floor set by the show, not tracked
-            f = fixed
-        elif f == np.inf:
-            f = UNTRACKED_FLOOR_DB
+        f = _floor(f, b, fixed)
         ref = state[o + 6]
         rel = 0.0 if ref == np.inf else (d - ref) * 0.1
         x[4 * n_bands + 2 + b] = -3.0 if rel < -3.0 else 3.0 if rel > 3.0 else rel
@@ -284,12 +295,7 @@ def voice_block(state, ring, wx, bx, wh, bh, wo, consts, row, t_sig, voicing, on
         mean = 0.0
         for k in range(box_n):
             mean += state[box + k]
-        gf = state[o + 8]
-        if b == 0 and fixed == fixed:
-            gf = fixed
-        elif gf == np.inf:
-            gf = UNTRACKED_FLOOR_DB
-        over = _db(mean / box_n) - gf
+        over = _db(mean / box_n) - _floor(state[o + 8], b, fixed)
         if over > top:
             top = over
         if b == 0:
