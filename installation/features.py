@@ -79,9 +79,11 @@ FEATURES: tuple[FeatureSpec, ...] = (
                 "silence likelihood: 1 - the smoothed voice likelihood. Moves on the first "
                 "quiet block, before a gap is confirmed"),
     FeatureSpec("gap_expected", "s", 0.0, 60.0,
-                "expected length of the current pause from the speaker's recent pauses "
-                "(log-mean of the last 8 gaps, shrunk toward 0.4 s which counts as 2 "
-                "gaps; 0.4 s before any)"),
+                "expected total length of the current pause, given how long it has lasted "
+                "(the median of a log-normal law of the speaker's last 8 gaps, shrunk "
+                "toward 0.4 s and a log-spread of 0.7, which count as 2 gaps); it grows "
+                "as the pause goes on. Between pauses, the next pause's median; 0.4 s "
+                "before any"),
     FeatureSpec("speech_rate", "words/min", 0.0, 600.0,
                 "words started per minute over the last 20 s"),
     FeatureSpec("word_duration", "s", 0.0, 60.0, "duration of the last finished word (s)"),

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from installation.analysis.frames import FrameBuilder
+from installation.analysis import gapkernel as k
 from installation.analysis.gaps import GapDetector, gaps_from_frames
 from installation.analysis.taps import TAP_INDEX, TAPS
 from installation.analysis.voicemodel import (BAND_TAPS, BASE_FEATURES, VoiceModel, load_model,
@@ -183,13 +184,16 @@ def _pauses(det: GapDetector, pauses: list[float]) -> list[float]:
 def test_expected_gap_shrinks_recent_gaps_toward_the_prior():
     det = GapDetector(BLOCK)
     assert det.predict_gap() == pytest.approx(0.4)  # no pause yet: the prior
+    assert det.expected_gap == pytest.approx(0.4)  # ... and what the frame reads
     expected = _pauses(det, [0.2, 0.8, 0.4])
-    assert expected[0] == pytest.approx(0.4)  # the first gap start knows no pause
+    # the first gap start knows no pause; 50 ms into a pause barely moves the prior's median
+    assert expected[0] == pytest.approx(0.4, rel=0.01)
     assert det.recent_gaps == pytest.approx([0.2, 0.8, 0.4], abs=2 * BLOCK)
     # log-mean of 0.4, 0.4 (the prior counts twice), 0.2, 0.8, 0.4 is 0.4
     assert det.predict_gap() == pytest.approx(0.4, rel=0.05)
     logs = [np.log(0.4)] * 2 + [np.log(g) for g in det.recent_gaps]
     assert det.predict_gap() == pytest.approx(np.exp(np.mean(logs)), rel=1e-12)
+    assert det.expected_gap == pytest.approx(det.predict_gap(), rel=1e-12)  # between pauses
     long = GapDetector(BLOCK)
     expected = _pauses(long, [1.6] * 10)
     # only the last eight pauses count, and they outweigh the prior:
@@ -197,6 +201,67 @@ def test_expected_gap_shrinks_recent_gaps_toward_the_prior():
     assert len(long.recent_gaps) == 8
     assert expected[-1] == pytest.approx(0.4 ** 0.2 * 1.6 ** 0.8, rel=0.02)
     assert long.predict_gap() == pytest.approx(0.4 ** 0.2 * 1.6 ** 0.8, rel=0.02)
+
+
+def test_pause_law_is_the_shrunk_log_mean_and_spread():
+    det = GapDetector(BLOCK)
+    assert det.pause_law == pytest.approx((np.log(0.4), 0.7))  # the priors
+    _pauses(det, [0.2, 0.8, 0.4])
+    logs = np.log(det.recent_gaps)
+    mu = (2 * np.log(0.4) + logs.sum()) / 5
+    sigma = np.sqrt((2 * 0.7 ** 2 + ((logs - mu) ** 2).sum()) / 5)
+    assert det.pause_law == pytest.approx((mu, sigma), rel=1e-12)
+    steady = GapDetector(BLOCK)
+    _pauses(steady, [0.6] * 10)  # a steady speaker: the spread shrinks toward sqrt(2/10) 0.7
+    assert steady.pause_law[1] == pytest.approx(0.7 * np.sqrt(2 / 10) * 1.0, rel=0.05)
+
+
+@pytest.mark.parametrize("mu,sigma", [(np.log(0.4), 0.7), (np.log(1.5), 0.3),
+                                      (np.log(0.2), 1.2)])
+def test_expected_pause_is_the_median_given_the_time_elapsed(mu, sigma):
+    from scipy.stats import lognorm
+
+    det = GapDetector(BLOCK)
+    law = lognorm(s=sigma, scale=np.exp(mu))
+    det._s[k.D_PAUSE_MU], det._s[k.D_PAUSE_SIGMA] = mu, sigma
+    assert det.expected_pause(0.0) == pytest.approx(np.exp(mu), rel=1e-12)
+    last = 0.0
+    for elapsed in [1e-4, 0.01, 0.05, 0.1, 0.3, 0.5, 1.0, 2.0, 5.0, 30.0, 600.0]:
+        got = det.expected_pause(elapsed)
+        # the length this pause outlasts with probability 1/2, given it outlasted `elapsed`
+        assert got == pytest.approx(law.isf(law.sf(elapsed) / 2), rel=1e-9)
+        assert got > elapsed and got >= last  # always ahead of the pause, never shrinking
+        last = got
+    # far in the tail (the normal's tail halves over ln 2 / z; its survival underflows)
+    z = 40.0
+    far = det.expected_pause(np.exp(mu + sigma * z))
+    assert np.log(far) == pytest.approx(mu + sigma * (z + np.log(2) / z), rel=1e-12)
+
+
+def test_expected_gap_follows_the_pause_as_it_lasts():
+    det = GapDetector(BLOCK)
+    _pauses(det, [0.3, 0.5, 0.4])
+    pattern = [(0.4, 1.0), (2.0, 0.0), (0.4, 1.0)]
+    t, seen, ended = 10.0, [], None
+    for seconds, p in pattern:
+        for _ in range(int(round(seconds / BLOCK))):
+            t += BLOCK
+            det.advance(t, p)
+            if det.in_gap:
+                seen.append((det.gap_elapsed, det.expected_gap,
+                             det.expected_pause(det.gap_elapsed)))
+            if det.gap_ended:
+                ended = det.expected_gap
+    elapsed, expected, law = np.array(seen).T
+    assert elapsed[-1] > 1.9
+    # on every block: the median length given the time elapsed, growing with it
+    assert expected == pytest.approx(law, rel=1e-12)
+    assert np.all(expected > elapsed) and np.all(np.diff(expected) >= 0)
+    assert expected[0] == pytest.approx(0.4, rel=0.1)  # at first, the speaker's median
+    assert expected[-1] > 2.0
+    # once the next word begins: the next pause's median, the 2 s pause now in the law
+    assert ended == pytest.approx(det.predict_gap(), rel=1e-12)
+    assert det.predict_gap() > 0.5
 
 
 def _band_row(ms: float) -> np.ndarray:

@@ -194,7 +194,7 @@ def test_expected_gap_follows_the_speakers_rhythm(wav):
     x, truth = sequence([0.5] * 6 + [0.5])
     frames, _ = detect(wav(x, 16000))
     expected = [f.gap_expected for f in frames if f.gap_start]
-    assert expected[0] == pytest.approx(0.4)  # no history yet: the default
+    assert expected[0] == pytest.approx(0.4, rel=0.01)  # no history yet: the default
     assert expected[-1] == pytest.approx(0.5, abs=0.06)
     rate = [f.speech_rate for f in frames][-1]
     assert 20 < rate < 200

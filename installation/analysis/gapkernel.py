@@ -83,8 +83,8 @@ S_NET = S_Z + 1
 (P_BLOCK, P_LAG, P_ON, P_OFF, P_SMOOTH, P_WORD_MIN, P_CONFIRM, P_GAP_MIN, P_RATE_WINDOW,
  P_FOOT, P_FOOT_MAX, P_FALL, P_MASK_DB, P_RISE_DB_S, P_TAIL_MASK_DB, P_DECAY_DB_S,
  P_PRIOR_GAP, P_PRIOR_WEIGHT, P_GATE_DB, P_GATE_HOLD, P_GATE_SPAN, P_TAIL_HOLD,
- P_TAIL_FLOOR_DB) = range(23)
-N_PARAMS = 23
+ P_TAIL_FLOOR_DB, P_PRIOR_SPREAD) = range(24)
+N_PARAMS = 24
 # state[]: first what a feature frame carries, in its order (voice ... word_duration)
 OUT = ("voice", "gap_s", "word_start", "word_end", "gap_start", "gap_end",
        "gap_start_time", "gap_emit_time", "gap_duration", "gap_depth", "gap_expected",
@@ -97,9 +97,9 @@ N_OUT = len(OUT)
 (D_LIKELIHOOD, D_WORD_START, D_WORD_END, D_GAP_START, D_GAP_EMITTED, D_IN_GAP, D_WORDS,
  D_P, D_VOICED, D_RUN_START, D_ONSET, D_FOOT, D_FALL, D_RUN_SNR, D_WORD_SNR,
  D_QUIET_START, D_RG_HEAD, D_RG_COUNT, D_WT_HEAD, D_WT_COUNT, D_GATE_START, D_RUN_PEAK,
- D_WORD_PEAK, D_TAIL, D_TAIL_OPEN) = range(N_OUT, N_OUT + 25)
+ D_WORD_PEAK, D_TAIL, D_TAIL_OPEN, D_PAUSE_MU, D_PAUSE_SIGMA) = range(N_OUT, N_OUT + 27)
 assert D_RG_COUNT == D_RG_HEAD + 1 and D_WT_COUNT == D_WT_HEAD + 1  # as _ring_push reads them
-D_RECENT = N_OUT + 25  # the last RECENT_GAPS pauses (s), a ring
+D_RECENT = N_OUT + 27  # the last RECENT_GAPS pauses (s), a ring
 RECENT_GAPS = 8
 D_WORD_TIMES = D_RECENT + RECENT_GAPS  # word start times in the rate window, a ring
 
@@ -358,14 +358,89 @@ def voice_many(state, ring, wx, bx, wh, bh, wo, consts, rows, t_sig, voicing, on
             out_x[i] = x
 
 
+# --- how long a pause lasts ---
+# A speaker's pauses are taken as log-normal: ln(pause) ~ N(mu, sigma^2), mu the log-mean
+# of the recent pauses and sigma their spread around it, each shrunk toward a prior that
+# counts as P_PRIOR_WEIGHT pauses (few pauses say little; many say more).
+@njit(cache=True, nogil=True)
+def pause_law(prm, s) -> tuple[float, float]:
+    """(mu, sigma) of the pause law from the recent pauses."""
+    n = int(s[D_RG_COUNT])
+    head = int(s[D_RG_HEAD])
+    w = prm[P_PRIOR_WEIGHT]
+    total = w * math.log(prm[P_PRIOR_GAP])
+    for k in range(n):
+        total += math.log(s[D_RECENT + (head + k) % RECENT_GAPS])
+    mu = total / (w + n)
+    spread = w * prm[P_PRIOR_SPREAD] * prm[P_PRIOR_SPREAD]
+    for k in range(n):
+        d = math.log(s[D_RECENT + (head + k) % RECENT_GAPS]) - mu
+        spread += d * d
+    return mu, math.sqrt(spread / (w + n))
+
+
 @njit(cache=True, nogil=True)
 def predict_gap(prm, s) -> float:
-    """The expected pause: the log-mean of the recent pauses, shrunk toward the prior."""
-    n = int(s[D_RG_COUNT])
-    total = prm[P_PRIOR_WEIGHT] * math.log(prm[P_PRIOR_GAP])
-    for k in range(n):
-        total += math.log(s[D_RECENT + (int(s[D_RG_HEAD]) + k) % RECENT_GAPS])
-    return math.exp(total / (prm[P_PRIOR_WEIGHT] + n))
+    """The expected pause before it begins: the pause law's median, exp(mu)."""
+    return math.exp(pause_law(prm, s)[0])
+
+
+@njit(cache=True, nogil=True)
+def learn_pauses(prm, s) -> None:
+    """Refit the pause law to the recent pauses; the next pause is expected to last its
+    median."""
+    mu, sigma = pause_law(prm, s)
+    s[D_PAUSE_MU] = mu
+    s[D_PAUSE_SIGMA] = sigma
+    s[D_EXPECTED_GAP] = math.exp(mu)
+
+
+# The standard normal's quantile (Acklam's rational approximation, relative error 1.2e-9,
+# then one Halley step on erfc: to about 1e-15), on its lower half.
+_A = (-3.969683028665376e+01, 2.209460984245205e+02, -2.759285104469687e+02,
+      1.383577518672690e+02, -3.066479806614716e+01, 2.506628277459239e+00)
+_B = (-5.447609879822406e+01, 1.615858368580409e+02, -1.556989798598866e+02,
+      6.680131188771972e+01, -1.328068155288572e+01)
+_C = (-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e+00,
+      -2.549732539343734e+00, 4.374664141464968e+00, 2.938163982698783e+00)
+_D = (7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00,
+      3.754408661907416e+00)
+_TAIL_P = 0.02425
+_SQRT2 = math.sqrt(2.0)
+_SQRT2PI = math.sqrt(2.0 * math.pi)
+
+
+@njit(cache=True, nogil=True)
+def norm_ppf_low(p: float) -> float:
+    """x with P(N(0, 1) < x) = p, for 0 < p <= 0.5."""
+    if p < _TAIL_P:
+        q = math.sqrt(-2.0 * math.log(p))
+        x = ((((((_C[0] * q + _C[1]) * q + _C[2]) * q + _C[3]) * q + _C[4]) * q + _C[5])
+             / ((((_D[0] * q + _D[1]) * q + _D[2]) * q + _D[3]) * q + 1.0))
+    else:
+        q = p - 0.5
+        r = q * q
+        x = ((((((_A[0] * r + _A[1]) * r + _A[2]) * r + _A[3]) * r + _A[4]) * r + _A[5]) * q
+             / (((((_B[0] * r + _B[1]) * r + _B[2]) * r + _B[3]) * r + _B[4]) * r + 1.0))
+    e = 0.5 * math.erfc(-x / _SQRT2) - p
+    u = e * _SQRT2PI * math.exp(0.5 * x * x)
+    return x - u / (1.0 + 0.5 * x * u)
+
+
+@njit(cache=True, nogil=True)
+def expected_pause(mu: float, sigma: float, elapsed: float) -> float:
+    """How long a pause that has lasted ``elapsed`` s will last in all, under the pause
+    law: the length it outlasts with probability one half, given that it outlasted
+    ``elapsed`` (the law's median exp(mu) while ``elapsed`` is 0). Always over
+    ``elapsed``: the longer a pause has gone on, the longer it is likely to go on."""
+    if elapsed <= 0.0:
+        return math.exp(mu)
+    z = (math.log(elapsed) - mu) / sigma
+    if z > 30.0:
+        # The normal tail Q(z) ~ phi(z) / z halves over ln 2 / z (and Q underflows soon).
+        return math.exp(mu + sigma * (z + math.log(2.0) / z))
+    # Q(z_m) = Q(z) / 2: z_m = -ppf(Q(z) / 2)
+    return math.exp(mu - sigma * norm_ppf_low(0.25 * math.erfc(z / _SQRT2)))
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -390,6 +465,7 @@ def _end_gap(prm, s, end: float) -> None:
     s[D_GAP_DURATION] = duration
     if duration >= prm[P_GAP_MIN]:
         _ring_push(s, D_RECENT, RECENT_GAPS, D_RG_HEAD, duration)
+    learn_pauses(prm, s)
 
 
 @njit(cache=True, nogil=True)
@@ -517,9 +593,11 @@ def decide(prm, s, time: float, p: float, snr_db: float, top_db: float,
             s[D_GAP_STARTED] = 1.0
             s[D_GAP_START] = end
             s[D_GAP_EMITTED] = time
-            s[D_EXPECTED_GAP] = predict_gap(prm, s)
     s[D_SPEAKING] = 1.0 if speaking else 0.0
     s[D_GAP_ELAPSED] = 0.0 if speaking else max(0.0, t_sig - s[D_WORD_END])
+    if s[D_IN_GAP] > 0.0:  # how long this pause will last, given how long it has
+        s[D_EXPECTED_GAP] = expected_pause(s[D_PAUSE_MU], s[D_PAUSE_SIGMA],
+                                           s[D_GAP_ELAPSED])
     cap = s.shape[0] - D_WORD_TIMES
     head = int(s[D_WT_HEAD])
     n = int(s[D_WT_COUNT])

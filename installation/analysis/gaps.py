@@ -29,8 +29,11 @@ from installation.analysis import gapkernel as k
 from installation.analysis.taps import TAPS
 from installation.analysis.voicemodel import VoiceModel, alpha
 
-# The expected pause before a speaker has paused, and how many pauses that guess weighs.
+# A speaker's pauses are taken as log-normal (see gapkernel.pause_law). Before they have
+# paused: a median pause of PRIOR_GAP_S, and a spread of ln(pause) of PRIOR_SPREAD (the
+# developer set's detected pauses spread 0.73); each guess weighs PRIOR_WEIGHT pauses.
 PRIOR_GAP_S = 0.4
+PRIOR_SPREAD = 0.7
 PRIOR_WEIGHT = 2.0
 
 
@@ -119,7 +122,8 @@ class GapDetector:
                 (k.P_FALL, self.fall_threshold), (k.P_MASK_DB, self.mask_db),
                 (k.P_RISE_DB_S, self.rise_db_s), (k.P_TAIL_MASK_DB, self.tail_mask_db),
                 (k.P_DECAY_DB_S, self.decay_db_s), (k.P_PRIOR_GAP, PRIOR_GAP_S),
-                (k.P_PRIOR_WEIGHT, PRIOR_WEIGHT), (k.P_GATE_DB, self.gate_db),
+                (k.P_PRIOR_WEIGHT, PRIOR_WEIGHT), (k.P_PRIOR_SPREAD, PRIOR_SPREAD),
+                (k.P_GATE_DB, self.gate_db),
                 (k.P_GATE_HOLD, self.gate_hold_s), (k.P_TAIL_HOLD, self.tail_hold_s),
                 (k.P_TAIL_FLOOR_DB, self.tail_floor_db),
                 (k.P_GATE_SPAN, self.voice.consts[k.C_GATE_BLOCKS] * self.block_s)):
@@ -133,6 +137,7 @@ class GapDetector:
             v.state, v.ring, v.x, self._s) = k.pack_detector(
             v.consts, prm, v.bx, v.bh, v.wo, v.wx, v.wh, v.state, v.ring, v.x, decisions)
         self._out = self._s[:k.N_OUT]
+        k.learn_pauses(self._prm, self._s)  # the prior's: 0.4 s before any pause
         # Compile (or load from numba's disk cache) the live path now, not on a live
         # stream's first block (advance(), for studying the decisions, loads on first use).
         k.detect_one(self._params, self._state.copy(), np.zeros(len(TAPS)), 0.0, 0.0, 0.0)
@@ -146,7 +151,8 @@ class GapDetector:
     gap_ended = _flag(k.D_GAP_ENDED, "The next word ended the gap on this block.")
     gap_duration = _value(k.D_GAP_DURATION, "Duration of the last finished gap (s).")
     gap_depth = _value(k.D_GAP_DEPTH, "1 - the smoothed voice likelihood, in [0, 1].")
-    expected_gap = _value(k.D_EXPECTED_GAP, "Predicted length of the current pause (s).")
+    expected_gap = _value(k.D_EXPECTED_GAP, "Predicted length of the current pause, given "
+                          "how long it has lasted; between pauses, of the next one (s).")
     rate_wpm = _value(k.D_RATE_WPM, "Words started in the last rate_window_s, per minute.")
     word_duration = _value(k.D_WORD_DURATION, "Duration of the last finished word (s).")
     likelihood = _value(k.D_LIKELIHOOD, "This block's raw voice likelihood.")
@@ -200,10 +206,25 @@ class GapDetector:
         return out
 
     def predict_gap(self) -> float:
-        """The expected pause now: the log-mean of the last 8 pauses, shrunk toward
-        ``PRIOR_GAP_S``, which counts as ``PRIOR_WEIGHT`` pauses (few pauses say little;
-        many say more). What a confirmed gap start carries as ``expected_gap``."""
+        """The expected length of a pause before it begins: the log-mean of the last 8
+        pauses, shrunk toward ``PRIOR_GAP_S``, which counts as ``PRIOR_WEIGHT`` pauses
+        (few pauses say little; many say more). What ``expected_gap`` reads between
+        pauses."""
         return k.predict_gap(self._prm, self._s)
+
+    @property
+    def pause_law(self) -> tuple[float, float]:
+        """(mu, sigma): the log-normal law of this speaker's pauses, as the last pause
+        left it (``ln(pause) ~ N(mu, sigma^2)``; the spread shrunk toward
+        ``PRIOR_SPREAD`` as the mean is toward ``PRIOR_GAP_S``)."""
+        return float(self._s[k.D_PAUSE_MU]), float(self._s[k.D_PAUSE_SIGMA])
+
+    def expected_pause(self, elapsed: float) -> float:
+        """How long a pause that has lasted ``elapsed`` s will last in all, under
+        :attr:`pause_law`: the median of its length given that it outlasted ``elapsed``.
+        What ``expected_gap`` reads on each block of a gap (``elapsed`` = ``gap_elapsed``)."""
+        mu, sigma = self.pause_law
+        return k.expected_pause(mu, sigma, elapsed)
 
 
 def gaps_from_frames(frames, min_gap_s: float = 0.1) -> list[dict[str, float]]:
