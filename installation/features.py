@@ -78,7 +78,7 @@ FEATURES: tuple[FeatureSpec, ...] = (
     FeatureSpec("gap_depth", "ratio", 0.0, 1.0,
                 "silence likelihood: 1 - the smoothed voice likelihood. Moves on the first "
                 "quiet block, before a gap is confirmed"),
-    FeatureSpec("gap_expected", "s", 0.0, 60.0,
+    FeatureSpec("gap_expected", "s", 0.0, 86400.0,
                 "expected total length of the current pause, given how long it has lasted "
                 "(the median of a log-normal law of the speaker's last 8 gaps, shrunk "
                 "toward 0.4 s and a log-spread of 0.7, which count as 2 gaps); it grows "
