@@ -200,6 +200,21 @@ def test_expected_gap_follows_the_speakers_rhythm(wav):
     assert 20 < rate < 200
 
 
+def test_expected_gap_grows_through_a_long_pause(wav):
+    # after pauses of 0.3 s, one of 2.5 s: the guess starts near the speaker's 0.3 s and
+    # grows with the time elapsed, always ahead of it
+    x, truth = sequence([0.3] * 4 + [2.5])
+    frames, gaps = detect(wav(x, 16000))
+    assert len(gaps) == 5
+    start, end = gaps[-1]["start"], gaps[-1]["end"]
+    inside = [f for f in frames if start + 0.1 < f.time < end and f.gap_s > 0.0]
+    elapsed = np.array([f.gap_s for f in inside])
+    expected = np.array([f.gap_expected for f in inside])
+    assert expected[0] == pytest.approx(0.33, abs=0.06)
+    assert np.all(expected > elapsed) and np.all(np.diff(expected) >= 0.0)
+    assert expected[-1] > 2.0
+
+
 @pytest.mark.parametrize("rate,factor", [(48000, 4), (44100, 4), (96000, 8), (32000, 2),
                                          (22050, 1), (16000, 1), (8000, 1)])
 def test_gap_band_decimation_rule(rate, factor):
