@@ -34,7 +34,6 @@ Two sets:
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import math
 import os
@@ -50,7 +49,7 @@ sys.path.insert(0, str(REPO / "bench"))
 
 import numpy as np  # noqa: E402
 
-from voices import cache_dir  # noqa: E402
+from voices import cache_dir, check_sha256  # noqa: E402
 
 from installation.analysis.frames import FrameBuilder  # noqa: E402
 from installation.config import AnalysisConfig  # noqa: E402
@@ -87,11 +86,7 @@ def phrased_files(cache: Path | None = None) -> list[Path]:
                 subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps",
                                 "--no-binary", ":all:", "-q", "-d", str(root), requirement],
                                check=True)
-            digest = hashlib.sha256(archive.read_bytes()).hexdigest()
-            if digest != sha256:
-                archive.unlink()
-                raise SystemExit(f"{archive}: SHA-256 {digest}, expected {sha256}; "
-                                 "deleted, run again")
+            check_sha256(archive, sha256)
             folder.mkdir(parents=True, exist_ok=True)
             top = sdist.removesuffix(".tar.gz")
             with tarfile.open(archive) as tar:

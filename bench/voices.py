@@ -65,6 +65,15 @@ def cache_dir() -> Path:
     return Path(base) / "installation"
 
 
+def check_sha256(path: Path, expected: str) -> None:
+    """Exit with a message (and delete ``path``, so the next run downloads it again) when
+    the downloaded ``path`` is not the file whose SHA-256 is ``expected``."""
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    if digest != expected:
+        path.unlink()
+        raise SystemExit(f"{path}: SHA-256 {digest}, expected {expected}; deleted, run again")
+
+
 def sounds(cache: Path | None = None) -> Path:
     """The package's sound folder (one sub-folder per language), downloaded and unpacked on
     first use."""
@@ -79,10 +88,7 @@ def sounds(cache: Path | None = None) -> Path:
         part = deb.with_suffix(".part")
         urllib.request.urlretrieve(DEB_URL, part)
         part.rename(deb)
-    digest = hashlib.sha256(deb.read_bytes()).hexdigest()
-    if digest != DEB_SHA256:
-        deb.unlink()
-        raise SystemExit(f"{deb}: SHA-256 {digest}, expected {DEB_SHA256}; deleted, run again")
+    check_sha256(deb, DEB_SHA256)
     subprocess.run(["dpkg-deb", "-x", str(deb), str(root)], check=True)
     return root / SOUNDS
 

@@ -380,12 +380,6 @@ def pause_law(prm, s) -> tuple[float, float]:
 
 
 @njit(cache=True, nogil=True)
-def predict_gap(prm, s) -> float:
-    """The expected pause before it begins: the pause law's median, exp(mu)."""
-    return math.exp(pause_law(prm, s)[0])
-
-
-@njit(cache=True, nogil=True)
 def learn_pauses(prm, s) -> None:
     """Refit the pause law to the recent pauses; the next pause is expected to last its
     median."""

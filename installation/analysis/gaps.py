@@ -209,8 +209,8 @@ class GapDetector:
         """The expected length of a pause before it begins: the log-mean of the last 8
         pauses, shrunk toward ``PRIOR_GAP_S``, which counts as ``PRIOR_WEIGHT`` pauses
         (few pauses say little; many say more). What ``expected_gap`` reads between
-        pauses."""
-        return k.predict_gap(self._prm, self._s)
+        pauses: the median of :attr:`pause_law`."""
+        return math.exp(self.pause_law[0])
 
     @property
     def pause_law(self) -> tuple[float, float]:
