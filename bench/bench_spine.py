@@ -26,7 +26,6 @@ os.environ.setdefault("NUMBA_CACHE_DIR", str(Path.home() / ".cache" / "her-numba
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-import numpy as np  # noqa: E402
 import soundfile as sf  # noqa: E402
 
 from installation.analysis.frames import FrameBuilder  # noqa: E402

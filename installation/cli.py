@@ -358,8 +358,6 @@ COMMANDS = {"rehearse": cmd_rehearse, "features": cmd_features, "gaps": cmd_gaps
 
 
 def main(argv: list[str] | None = None) -> int:
-    os.environ.setdefault("PYO_GUI_WX", "0")
-    os.environ.setdefault("JACK_NO_START_SERVER", "1")
     parser = build_parser()
     args = parser.parse_args(argv)
     from installation.show.logs import setup_logging

@@ -49,9 +49,9 @@ once (then every 100th time) and ignored, never fatal; so is a datagram that is 
 Try it with liblo's tools:
 
     oscdump 9000                              # watch the feature stream
-    oscsend localhost 9001 /her/scene s os1   # switch scene
-    oscsend localhost 9001 /her/master f 0.5  # half brightness
-    oscsend localhost 9001 /her/blackout i 1  # fade to black
+    oscsend 127.0.0.1 9001 /her/scene s os1   # switch scene
+    oscsend 127.0.0.1 9001 /her/master f 0.5  # half brightness
+    oscsend 127.0.0.1 9001 /her/blackout i 1  # fade to black
 
 *The tables are generated from `installation/osc/namespace.py` by `python -m installation.docs`.*
 

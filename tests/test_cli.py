@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -52,6 +51,23 @@ def test_features_jsonl_one_frame_per_line(wav):
     assert first["block"] == 0 and last["block"] == 187
     assert last["time"] == pytest.approx(188 * 256 / 48000)
     assert json.loads(lines[100])["pitch_hz"] == pytest.approx(440, rel=0.01)
+
+
+# On a bare Debian neither wxPython nor Tkinter is installed, and pyo's import then prints a
+# banner; this runs the command with both hidden from it, as there.
+NO_GUI_TOOLKIT = ("import sys, runpy; sys.modules['tkinter'] = sys.modules['wx'] = None; "
+                  "sys.argv = ['installation', *sys.argv[1:]]; "
+                  "runpy.run_module('installation', run_name='__main__')")
+
+
+@pytest.mark.parametrize("args", [["gaps", "--json"], ["features", "--jsonl"]])
+def test_machine_output_stays_clean_without_a_gui_toolkit(wav, args):
+    path = wav(sine(440, 0.5, 16000), 16000)
+    res = subprocess.run([sys.executable, "-c", NO_GUI_TOOLKIT, args[0], str(path), *args[1:]],
+                         capture_output=True, text=True, cwd=REPO, timeout=300)
+    assert res.returncode == 0, res.stderr
+    lines = res.stdout.splitlines()
+    assert lines and all(json.loads(line) is not None for line in lines), res.stdout[:300]
 
 
 def test_features_summary_without_jsonl(wav):

@@ -34,21 +34,21 @@ def test_oscsend_switches_the_scene_on_screen_and_master_dims_it(tmp_path):
         run_loop(surface, renderer, state, lambda: None, commands=commands, clock=clock,
                  max_frames=2)
         assert surface.read().max() == 0
-        subprocess.run(["oscsend", "localhost", str(server.port), "/her/scene", "s", "bright"],
+        subprocess.run(["oscsend", "127.0.0.1", str(server.port), "/her/scene", "s", "bright"],
                        check=True, timeout=10)
         commands.put(commands.get(timeout=5))  # wait until the server has queued it
         run_loop(surface, renderer, state, lambda: None, commands=commands, clock=clock,
                  crossfade_s=0.0, max_frames=2)
         assert renderer.scene.name == "bright"
         assert surface.read().min() == 255
-        subprocess.run(["oscsend", "localhost", str(server.port), "/her/master", "f", "0.0"],
+        subprocess.run(["oscsend", "127.0.0.1", str(server.port), "/her/master", "f", "0.0"],
                        check=True, timeout=10)
         commands.put(commands.get(timeout=5))
         run_loop(surface, renderer, state, lambda: None, commands=commands, clock=clock,
                  max_frames=120)   # master is smoothed (150 ms): 2 s is plenty
         assert surface.read().max() <= 2
         # A scene that does not exist is reported and the current one stays on screen.
-        subprocess.run(["oscsend", "localhost", str(server.port), "/her/scene", "s", "nope"],
+        subprocess.run(["oscsend", "127.0.0.1", str(server.port), "/her/scene", "s", "nope"],
                        check=True, timeout=10)
         commands.put(commands.get(timeout=5))
         errors = []

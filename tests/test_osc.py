@@ -174,12 +174,12 @@ def test_oscdump_receives_the_feature_bundle():
 @liblo
 def test_oscsend_switches_the_scene_and_sets_master(control):
     server, commands = control
-    subprocess.run(["oscsend", "localhost", str(server.port), "/her/scene", "s", "os1"],
+    subprocess.run(["oscsend", "127.0.0.1", str(server.port), "/her/scene", "s", "os1"],
                    check=True, timeout=10)
     assert _get(commands) == ("scene", "os1")
-    subprocess.run(["oscsend", "localhost", str(server.port), "/her/master", "f", "0.5"],
+    subprocess.run(["oscsend", "127.0.0.1", str(server.port), "/her/master", "f", "0.5"],
                    check=True, timeout=10)
     assert _get(commands) == ("master", 0.5)
-    subprocess.run(["oscsend", "localhost", str(server.port), "/her/blackout", "T"],
+    subprocess.run(["oscsend", "127.0.0.1", str(server.port), "/her/blackout", "T"],
                    check=True, timeout=10)
     assert _get(commands) == ("blackout", True)

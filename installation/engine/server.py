@@ -7,16 +7,12 @@ when PortAudio itself reports a device, and JACK only when a JACK server answers
 from __future__ import annotations
 
 import logging
-import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-os.environ.setdefault("PYO_GUI_WX", "0")
-os.environ.setdefault("JACK_NO_START_SERVER", "1")
-
-import pyo  # noqa: E402
+import pyo  # imported quietly by the package (__init__)
 
 log = logging.getLogger(__name__)
 
