@@ -36,20 +36,16 @@ sys.path.insert(0, str(REPO / "bench"))
 import numpy as np  # noqa: E402
 import soundfile as sf  # noqa: E402
 
-import bench_gaps  # noqa: E402
-import cv_gaps  # noqa: E402
+import conditions as conditions_  # noqa: E402
 import floors  # noqa: E402
 import scoring  # noqa: E402
-from bench_gaps import Silero, webrtc  # noqa: E402
+from bench_gaps import Silero  # noqa: E402
 from train_gaps import is_held_out  # noqa: E402
 
-from installation.analysis.frames import FrameBuilder  # noqa: E402
-from installation.analysis.gaps import gaps_from_frames  # noqa: E402
 from installation.config import AnalysisConfig  # noqa: E402
 
 # (RT60 s, reverberation re the dry voice dB) of the rooms
 ROOMS = ((0.3, -10.0), (0.6, -10.0), (1.0, -10.0), (0.6, -3.0), (1.0, 0.0))
-BLOCK = 256
 
 
 def main() -> int:
@@ -72,11 +68,15 @@ def main() -> int:
     settings = {"ours": gated, "ours, no gate": replace(gated, gap_gate_db=0.0)}
     methods = [*settings] + ([] if args.no_anchors else ["webrtc0", "webrtc3", "silero"])
     silero = None if args.no_anchors else Silero()
-    scores: dict[tuple, list] = {}
+
+    def split_of(wav: Path, labels: dict) -> str:
+        split = "held-out" if is_held_out(wav) else "dev"
+        return f"{scoring.label_kind(labels)}, {split}" if args.mixes else split
+
     conditions = ([("none", 0.0)] + [(k, d) for k in floors.KINDS for d in depths] * (
         not args.mixes) + [(f"room {rt60} s", wet) for rt60, wet in ROOMS])
     with tempfile.TemporaryDirectory() as tmp:
-        jobs = []  # (condition, file index, noisy wav)
+        jobs = []  # (condition, labelled wav, noisy copy)
         for c, (kind, depth) in enumerate(conditions):
             for i, wav in enumerate(files):
                 y, sr = sf.read(str(wav), dtype="float64")
@@ -89,48 +89,22 @@ def main() -> int:
                     y *= min(1.0, 0.98 / np.abs(y).max())
                 elif kind != "none":
                     y = floors.under(y, sr, words, kind, depth, rng)
-                jobs.append((c, i, Path(tmp) / f"{c:02d}_{wav.name}"))
+                jobs.append(((kind, depth), wav, Path(tmp) / f"{c:02d}_{wav.name}"))
                 sf.write(str(jobs[-1][2]), y, sr, subtype="FLOAT")
         print(f"analysing {len(jobs)} files ...", file=sys.stderr, flush=True)
-        rows = cv_gaps.analyse([j[2] for j in jobs], args.rate)
-        for c, i, noisy in jobs:
-            kind, depth = conditions[c]
-            wav = files[i]
-            labels = scoring.load_labels(wav)
-            split = "held-out" if is_held_out(wav) else "dev"
-            if args.mixes:
-                split = f"{scoring.label_kind(labels)}, {split}"
-            found = {}
-            for name, s in settings.items():
-                frames = FrameBuilder(args.rate, BLOCK, rows[noisy][1], s).push_many(
-                    rows[noisy][0])
-                found[name] = gaps_from_frames(frames, s.gap_min_s)
-            if silero is not None:
-                y16 = bench_gaps.read16k(noisy)
-                for m in (0, 3):
-                    found[f"webrtc{m}"] = webrtc(y16, m)
-                found["silero"] = silero.gaps(y16)
-            for m in methods:
-                scores.setdefault((kind, depth, split, m), []).append(
-                    scoring.score_file(found[m], labels["gaps"]))
-    result = {}
+        scores = conditions_.score_jobs(jobs, args.rate, settings, silero, split_of)
     print(f"{len(files)} {folder} files, ours at {args.rate} Hz; F1 (tp/fp/fn) per floor, "
           "depth below the words and split\n")
-    order = ("mix+12", "mix+6", "mix+0")  # the speech files' splits are "dev", "held-out"
-    splits = sorted({key[2] for key in scores},
-                    key=lambda g: (order.index(g.split(", ")[0]) if ", " in g else 0, g))
-    print("| floor | below | split | " + " | ".join(methods) + " |")
-    print("|---|---|---|" + "---|" * len(methods))
-    for kind, depth in conditions:
-        for split in splits:
-            cells = []
-            for m in methods:
-                s = scoring.summarise(scores[(kind, depth, split, m)])
-                result[f"{kind}/{depth:.0f}/{split}/{m}"] = s
-                cells.append(f"{s['f1']:.3f} ({s['tp']}/{s['fp']}/{s['fn']})")
-            below = ("—" if kind == "none" else f"reverb {abs(depth):.0f} dB under"
-                     if kind.startswith("room") else f"{depth:.0f} dB")
-            print(f"| {kind} | {below} | {split} | " + " | ".join(cells) + " |")
+
+    def below(kind: str, depth: float) -> str:
+        return ("—" if kind == "none" else f"reverb {abs(depth):.0f} dB under"
+                if kind.startswith("room") else f"{depth:.0f} dB")
+
+    lines, result = conditions_.table(
+        scores, [((kind, depth), (kind, below(kind, depth))) for kind, depth in conditions],
+        ("floor", "below"), methods,
+        lambda cond, split, m: f"{cond[0]}/{cond[1]:.0f}/{split}/{m}")
+    print("\n".join(lines))
     if args.json:
         args.json.write_text(json.dumps(result, indent=1))
     return 0
