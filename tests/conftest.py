@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import numpy as np
@@ -48,25 +49,24 @@ def wav(tmp_path):
     return make
 
 
-def _jack_answers() -> bool:
-    res = subprocess.run(["jack_wait", "-c"], capture_output=True, text=True)
-    return "not running" not in res.stdout and "running" in res.stdout
-
-
 @pytest.fixture(scope="session")
 def jack_server():
     """A real JACK server with the dummy driver (started here unless one runs already)."""
-    if shutil.which("jackd") is None or shutil.which("jack_wait") is None:
+    from installation.engine.server import jack_running
+
+    if shutil.which("jackd") is None:
         pytest.skip("jackd2 is not installed (./setup.sh installs it)")
-    if _jack_answers():
+    if jack_running():
         yield None
         return
     proc = subprocess.Popen(["jackd", "--no-realtime", "-d", "dummy", "-r", "48000", "-p", "256"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    ok = subprocess.run(["jack_wait", "-w", "-t", "10"], capture_output=True).returncode == 0
-    if not ok:
-        proc.kill()
-        pytest.fail("jackd -d dummy did not start within 10 s")
+    deadline = time.monotonic() + 10
+    while not jack_running():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail("jackd -d dummy did not start within 10 s")
+        time.sleep(0.1)
     yield proc
     proc.terminate()
     proc.wait(timeout=10)

@@ -50,6 +50,26 @@ def _run_live(backend: str, path, duration: float):
 
 
 @pytest.mark.jack
+def test_a_running_jack_server_is_found_and_a_missing_one_quietly_is_not(jack_server):
+    """Through the system's libjack, with no JACK tool (Debian 13 moved jack_wait out of
+    jackd2): the dummy server answers; a server of another name does not, and asking for
+    it prints nothing."""
+    import os
+    import subprocess
+    import sys
+
+    from installation.engine.server import choose_backend, jack_running
+
+    assert jack_running() and choose_backend("auto") == "jack"
+    probe = ("from installation.engine.server import jack_running; "
+             "print(jack_running())")
+    res = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         timeout=60, env={**os.environ, "JACK_DEFAULT_SERVER": "her-nobody"})
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip() == "False" and res.stderr == ""
+
+
+@pytest.mark.jack
 def test_jack_dummy_real_time_file_to_osc(jack_server, wav):
     path = wav(sine(440, 1.5, 48000), 48000)
     engine, frames, receiver = _run_live("jack", path, 1.5)

@@ -6,9 +6,9 @@ when PortAudio itself reports a device, and JACK only when a JACK server answers
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import logging
-import shutil
-import subprocess
 import sys
 from pathlib import Path
 
@@ -21,16 +21,35 @@ class EngineError(RuntimeError):
     """The audio engine could not start; the message says why and what to do."""
 
 
+# jack_client_open's option that keeps it from starting a server of its own
+JACK_NO_START_SERVER = 0x01
+# libjack keeps the error and info functions it is given for the life of the process, so
+# this one lives as long as the module.
+_QUIET = ctypes.CFUNCTYPE(None, ctypes.c_char_p)(lambda msg: None)
+
+
 def jack_running() -> bool:
-    """True when a JACK server answers (``jack_wait -c``)."""
-    tool = shutil.which("jack_wait")
-    if tool is None:
+    """True when a JACK server answers: a client is opened on it through the system's
+    libjack and closed again. (Not ``jack_wait``: since JACK 1.9.22, Debian 13 ships it in
+    another package, jack-example-tools.) False when libjack is not installed."""
+    name = ctypes.util.find_library("jack")
+    if name is None:
         return False
     try:
-        res = subprocess.run([tool, "-c"], capture_output=True, text=True, timeout=5)
-    except (OSError, subprocess.TimeoutExpired):
+        lib = ctypes.CDLL(name)
+    except OSError:
         return False
-    return "running" in res.stdout and "not" not in res.stdout
+    # A missing server is the expected answer here, not an error to print.
+    lib.jack_set_error_function(_QUIET)
+    lib.jack_set_info_function(_QUIET)
+    lib.jack_client_open.restype = ctypes.c_void_p
+    lib.jack_client_close.argtypes = [ctypes.c_void_p]
+    status = ctypes.c_int(0)
+    client = lib.jack_client_open(b"her-probe", JACK_NO_START_SERVER, ctypes.byref(status))
+    if not client:
+        return False
+    lib.jack_client_close(client)
+    return True
 
 
 def _linux_has_no_sound_card() -> bool:
