@@ -184,6 +184,34 @@ def mixes(speech: list[Path], music: list[Path], out: Path, per_file: int = 14,
     return paths
 
 
+def _scaled_times(items: list[dict], factor: float) -> list[dict]:
+    return [dict(it, **{k: it[k] / factor for k in ("start", "end") if k in it}) for it in items]
+
+
+def speeds(speech: list[Path], out: Path, factors: tuple[float, ...] = (0.9, 1.1)) -> list[Path]:
+    """Each speech wav played ``factor`` times as fast (resampled, so its pitch and
+    formants move with the speed, as another speaker's would), its labels' times divided by
+    the factor: new clean speech files under ``out`` (labelled like the originals, to be
+    mixed, levelled and put in rooms like them)."""
+    import soundfile as sf
+    import soxr
+
+    out.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for sp in speech:
+        lab = json.loads(sp.with_suffix(".json").read_text())
+        y = _read(sp, SR)
+        for f in factors:
+            x = soxr.resample(y, SR * f, SR)
+            path = out / f"{sp.stem}__speed{f:.2f}.wav"
+            sf.write(str(path), x, SR, subtype="FLOAT")
+            label = dict(lab, words=_scaled_times(lab["words"], f),
+                         gaps=_scaled_times(lab.get("gaps", []), f))
+            path.with_suffix(".json").write_text(json.dumps(label))
+            paths.append(path)
+    return paths
+
+
 def _pink(n: int, rng: np.random.Generator) -> np.ndarray:
     spectrum = np.fft.rfft(rng.standard_normal(n))
     f = np.arange(len(spectrum), dtype=np.float64)

@@ -71,10 +71,11 @@ def source(wav: Path) -> str:
 
 
 def piece(wav: Path) -> str | None:
-    """The dev music piece in a file (mixes, augmented mixes, voice-free excerpts), if any."""
+    """The dev music piece in a file (mixes, augmented mixes, voice-free excerpts), if any;
+    a speed copy's ``__speed…`` part is not a piece."""
     if wav.stem.startswith("neg_"):
         return wav.stem[4:]
-    parts = wav.stem.split("__")
+    parts = [p for p in wav.stem.split("__") if not p.startswith("speed")]
     return parts[1] if len(parts) > 1 else None
 
 
@@ -97,12 +98,12 @@ def _one(wav: Path, rate: int) -> tuple:
 
 
 def measured(root: Path, cache: Path | None, rate: int, with_voices: bool,
-             pieces: int) -> dict:
+             pieces: int, speeds: tuple[float, ...] = ()) -> dict:
     """What the graph measured for the cross-validation with the engine at ``rate``: the
     evaluated files, the augmented mixes and the voice-free files (lists of paths), each
     file's ``(rows, pitch rate)``, and each labelled file's ``(words, clean speech wav)``
-    (``train_gaps.word_labels``). ``with_voices`` and ``pieces`` as for
-    ``train_gaps.py --other-voices --pieces``. Read from ``cache`` when it exists, else
+    (``train_gaps.word_labels``). ``with_voices``, ``pieces`` and ``speeds`` as for
+    ``train_gaps.py --other-voices --pieces --speeds``. Read from ``cache`` when it exists, else
     measured (and written there if given). The generated wavs are kept beside the cache
     (``CACHE.files/``; a fresh temporary folder without one): the training targets are
     read from their clean speech."""
@@ -110,7 +111,8 @@ def measured(root: Path, cache: Path | None, rate: int, with_voices: bool,
 
     from installation.analysis.taps import TAPS
 
-    options = {"rate": rate, "with_voices": with_voices, "pieces": pieces, "taps": TAPS}
+    options = {"rate": rate, "with_voices": with_voices, "pieces": pieces, "taps": TAPS,
+               "speeds": tuple(speeds)}
     if cache is not None and cache.exists():
         with cache.open("rb") as f:
             data = pickle.load(f)
@@ -132,6 +134,8 @@ def measured(root: Path, cache: Path | None, rate: int, with_voices: bool,
              + augment.rooms(speech, gen / "room"))
     if with_voices:  # in every fold's training: none of them is evaluated
         extra += train_gaps.other_voices(gen / "voices", music + synth)
+    if speeds:  # each source's copies go with it: source() reads their names
+        extra += train_gaps.speed_copies(speech, music + synth, gen, with_voices, speeds)
     voice_free = train_gaps.negatives(root, gen) + synth
     print(f"analysing {len(evaluated) + len(extra) + len(voice_free)} files (generated "
           f"ones under {gen}) ...", flush=True)
@@ -172,6 +176,8 @@ def main() -> int:
     ap.add_argument("--other-voices", action=argparse.BooleanOptionalAction, default=None,
                     help="as train_gaps.py --other-voices (in every fold's training)")
     ap.add_argument("--pieces", type=int, default=None, help="as train_gaps.py --pieces")
+    ap.add_argument("--speeds", type=train_gaps.parse_speeds, default=None,
+                    help="as train_gaps.py --speeds")
     ap.add_argument("--save-models", type=Path, metavar="DIR",
                     help="write each fold's model here (DIR/<split>_fold<i>.npz, with the "
                          "speech sources and music it was tested on in a .json beside it), "
@@ -180,7 +186,8 @@ def main() -> int:
     # by default, what the rate's shipped model was fitted on
     family = "hi" if args.rate >= train_gaps.HI_RATE else "lo"
     data = measured(args.eval, args.cache, args.rate,
-                    *train_gaps.family_options(family, args.other_voices, args.pieces))
+                    *train_gaps.family_options(family, args.other_voices, args.pieces,
+                                               args.speeds))
     evaluated, extra, voice_free = data["evaluated"], data["extra"], data["voice_free"]
     # The training targets, at the times the working tree's frame builder reads.
     labelled = {w: train_gaps.labels_from(*data["words"][w], train_gaps.signal_times(

@@ -75,7 +75,7 @@ def main() -> int:
     if args.triples < 1:
         ap.error("--triples must be at least 1")
     rates = train_gaps.FAMILY_RATES[args.family]
-    voices, pieces = train_gaps.family_options(args.family)
+    voices, pieces, speeds = train_gaps.family_options(args.family)
     files = []
     for name, folder in (("--eval", args.eval), ("--extra", args.extra)):
         if folder is not None:
@@ -85,7 +85,7 @@ def main() -> int:
             files += found
     print(f"measuring {len(files)} files to score at {rates[0]} Hz ...", flush=True)
     measured = cv_gaps.analyse(files, rates[0])
-    data = train_gaps.training_data(args.eval, rates, voices, pieces)
+    data = train_gaps.training_data(args.eval, rates, voices, pieces, speeds)
     print(f"{len(data)} training files at {rates} Hz", flush=True)
     columns, models = [], []
     n = train_gaps.ENSEMBLE

@@ -1,0 +1,63 @@
+"""bench/augment.py's voices at other speeds, and how the cross-validation files them:
+known answers on made-up speech (no download, no analysis)."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from conftest import REPO
+
+sys.path.insert(0, str(REPO / "bench"))
+import augment  # noqa: E402
+import cv_gaps  # noqa: E402
+
+SR = augment.SR
+
+
+def tone_word(tmp_path, name="ktuberling_seq01"):
+    """A labelled "speech" file: a 440 Hz tone from 0.5 to 1.5 s, a 0.3 s pause, another
+    word to 2.3 s."""
+    t = np.arange(int(2.6 * SR)) / SR
+    y = np.where(((t >= 0.5) & (t < 1.5)) | ((t >= 1.8) & (t < 2.3)),
+                 0.3 * np.sin(2 * np.pi * 440 * t), 0.0)
+    path = tmp_path / f"{name}.wav"
+    sf.write(str(path), y, SR, subtype="FLOAT")
+    label = {"kind": "speech", "words": [{"start": 0.5, "end": 1.5, "text": "a"},
+                                         {"start": 1.8, "end": 2.3, "text": "b"}],
+             "gaps": [{"start": 1.5, "end": 1.8}]}
+    path.with_suffix(".json").write_text(json.dumps(label))
+    return path
+
+
+@pytest.mark.parametrize("factor", [0.9, 1.1])
+def test_a_voice_at_another_speed_moves_pitch_and_times_together(tmp_path, factor):
+    [copy] = augment.speeds([tone_word(tmp_path)], tmp_path / "speed", (factor,))
+    y, sr = sf.read(str(copy))
+    assert sr == SR and len(y) == pytest.approx(2.6 * SR / factor, abs=2)
+    label = json.loads(copy.with_suffix(".json").read_text())
+    assert [w["text"] for w in label["words"]] == ["a", "b"]
+    assert label["words"][0]["start"] == pytest.approx(0.5 / factor)
+    assert label["gaps"][0]["end"] - label["gaps"][0]["start"] == pytest.approx(0.3 / factor)
+    # the tone, inside the first word, is 440 Hz times the factor
+    w = label["words"][0]
+    seg = y[int(w["start"] * SR) + 400:int(w["end"] * SR) - 400]
+    spectrum = np.abs(np.fft.rfft(seg * np.hanning(len(seg)), 8 * len(seg)))
+    assert np.argmax(spectrum) * SR / (8 * len(seg)) == pytest.approx(440 * factor, rel=0.005)
+    # and the labelled words are where the sound is
+    assert np.abs(y[int((w["start"] - 0.02) * SR):int(w["start"] * SR) - 30]).max() < 1e-3
+
+
+def test_a_speed_copy_and_its_mixes_count_as_their_source(tmp_path):
+    """The cross-validation keeps a fold's sources out of its training by file name: a
+    speed copy, and its mixes, must name the source and never a music piece of their own."""
+    [copy] = augment.speeds([tone_word(tmp_path)], tmp_path / "speed", (1.1,))
+    mix = copy.parent / f"{copy.stem}__nylon_piano_80bpm__aug3.wav"
+    assert cv_gaps.source(copy) == cv_gaps.source(mix) == "ktuberling_seq01"
+    assert cv_gaps.piece(copy) is None and cv_gaps.piece(mix) == "nylon_piano_80bpm"
+    voices = tmp_path / "voices_ktuberling_ca_00__speed0.90.wav"
+    assert cv_gaps.language(voices) == "ca"
