@@ -21,7 +21,6 @@ reverberation added to the whole mix) instead, split by SNR too.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import tempfile
@@ -104,10 +103,7 @@ def main() -> int:
         scores, [((kind, depth), (kind, below(kind, depth))) for kind, depth in conditions],
         ("floor", "below"), methods,
         lambda cond, split, m: f"{cond[0]}/{cond[1]:.0f}/{split}/{m}")
-    print("\n".join(lines))
-    if args.json:
-        args.json.write_text(json.dumps(result, indent=1))
-    return 0
+    return conditions_.report(lines, result, args.json)
 
 
 if __name__ == "__main__":

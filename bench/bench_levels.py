@@ -18,7 +18,6 @@ copies, and the levels were not chosen by looking at its results. About three mi
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import tempfile
@@ -109,10 +108,7 @@ def main() -> int:
 
     lines, result = conditions.table(scores, [(lv, cells(lv)) for lv in levels], ("level",),
                                      methods, lambda lv, group, m: f"{lv}/{group}/{m}")
-    print("\n".join(lines))
-    if args.json:
-        args.json.write_text(json.dumps(result, indent=1))
-    return 0
+    return conditions.report(lines, result, args.json)
 
 
 if __name__ == "__main__":

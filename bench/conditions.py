@@ -11,6 +11,7 @@ at 16 kHz in the same run.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Hashable, Sequence
 from pathlib import Path
 
@@ -89,3 +90,12 @@ def table(scores: Scores, rows: Sequence[tuple[Hashable, Sequence[str]]],
                 out.append(f"{s['f1']:.3f} ({s['tp']}/{s['fp']}/{s['fn']})")
             lines.append("| " + " | ".join([*cells, group, *out]) + " |")
     return lines, result
+
+
+def report(lines: list[str], result: dict, json_path: Path | None) -> int:
+    """Print the table's ``lines``; write ``result`` to ``json_path`` if given. Returns 0,
+    the bench's exit status."""
+    print("\n".join(lines))
+    if json_path:
+        json_path.write_text(json.dumps(result, indent=1))
+    return 0
