@@ -76,10 +76,10 @@ def main() -> int:
         not args.mixes) + [(f"room {rt60} s", wet) for rt60, wet in ROOMS])
     with tempfile.TemporaryDirectory() as tmp:
         jobs = []  # (condition, labelled wav, noisy copy)
+        recorded = [(*sf.read(str(wav), dtype="float64"), scoring.load_labels(wav)["words"])
+                    for wav in files]
         for c, (kind, depth) in enumerate(conditions):
-            for i, wav in enumerate(files):
-                y, sr = sf.read(str(wav), dtype="float64")
-                words = scoring.load_labels(wav)["words"]
+            for i, (wav, (y, sr, words)) in enumerate(zip(files, recorded)):
                 rng = np.random.default_rng(8316 + 641 * i)
                 if kind.startswith("room"):
                     mask = floors.word_mask(len(y), sr, words)

@@ -87,11 +87,11 @@ def main() -> int:
     reached: dict[str | float, list[float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         jobs = []
+        recorded = [(*sf.read(str(wav), dtype="float64"), scoring.load_labels(wav)["words"])
+                    for wav in files]
         for c, level in enumerate(levels):
-            for wav in files:
-                y, sr = sf.read(str(wav), dtype="float64")
-                words = scoring.load_labels(wav)["words"]
-                y = at_level(y, sr, words, level)
+            for wav, (x, sr, words) in zip(files, recorded):
+                y = at_level(x, sr, words, level)
                 reached.setdefault(level, []).append(words_db(y, sr, words))
                 jobs.append((level, wav, Path(tmp) / f"{c:02d}_{wav.name}"))
                 sf.write(str(jobs[-1][2]), y, sr, subtype="PCM_16")

@@ -132,10 +132,13 @@ def measured(root: Path, cache: Path | None, rate: int, with_voices: bool,
     extra = (augment.mixes(speech, music + synth, gen / "mix")
              + augment.levels(speech, gen / "level")
              + augment.rooms(speech, gen / "room"))
+    voiced = list(speech)  # every clean voice, for the speed copies
     if with_voices:  # in every fold's training: none of them is evaluated
-        extra += train_gaps.other_voices(gen / "voices", music + synth)
+        others = train_gaps.other_voices(gen / "voices", music + synth)
+        extra += others
+        voiced += train_gaps.clean_speech(others)
     if speeds:  # each source's copies go with it: source() reads their names
-        extra += train_gaps.speed_copies(speech, music + synth, gen, with_voices, speeds)
+        extra += train_gaps.speed_copies(voiced, music + synth, gen, speeds)
     voice_free = train_gaps.negatives(root, gen) + synth
     print(f"analysing {len(evaluated) + len(extra) + len(voice_free)} files (generated "
           f"ones under {gen}) ...", flush=True)

@@ -249,24 +249,32 @@ def training_files(root: Path, tmp: Path, with_voices: bool, pieces: int,
     labelled += augment.mixes(speech, music + synth, tmp / "mix")
     labelled += augment.levels(speech, tmp / "level")
     labelled += augment.rooms(speech, tmp / "room")
+    voiced = list(speech)  # every clean training voice, for the speed copies
     if with_voices:
-        labelled += other_voices(tmp / "voices", music + synth)
+        others = other_voices(tmp / "voices", music + synth)
+        labelled += others
+        voiced += clean_speech(others)
     if speeds:
-        labelled += speed_copies(speech, music + synth, tmp, with_voices, speeds)
+        labelled += speed_copies(voiced, music + synth, tmp, speeds)
     return labelled, negatives(root, tmp) + synth
 
 
-def speed_copies(speech: list[Path], music: list[Path], tmp: Path, with_voices: bool,
+def clean_speech(files: list[Path]) -> list[Path]:
+    """The clean speech sequences among ``files`` (those under a ``speech/`` folder, as the
+    developer set and :func:`other_voices` write them), sorted."""
+    return sorted(w for w in files if w.parent.name == "speech")
+
+
+def speed_copies(speech: list[Path], music: list[Path], tmp: Path,
                  speeds: tuple[float, ...]) -> list[Path]:
-    """The training ``speech`` (and, ``with_voices``, the other voices' sequences
-    :func:`other_voices` wrote under ``tmp/voices``) played at each of ``speeds``
-    (:func:`augment.speeds`: pitch, formants and pace move together, as another speaker's
-    would): each copy alone, over six stretches of ``music`` (-6 to +18 dB), at one other
-    level and in one room, as :func:`other_voices` treats its sequences."""
+    """The clean training ``speech`` (the developer set's and the other voices') played at
+    each of ``speeds`` (:func:`augment.speeds`: pitch, formants and pace move together, as
+    another speaker's would): each copy alone, over six stretches of ``music`` (-6 to
+    +18 dB), at one other level and in one room, as :func:`other_voices` treats its
+    sequences; written under ``tmp``."""
     import augment
 
-    voices_speech = sorted((tmp / "voices" / "speech").glob("*.wav")) if with_voices else []
-    fast = augment.speeds(speech + voices_speech, tmp / "speed", speeds)
+    fast = augment.speeds(speech, tmp / "speed", speeds)
     return (fast + augment.mixes(fast, music, tmp / "speedmix", per_file=6,
                                  seed=augment.SEED + 7)
             + augment.levels(fast, tmp / "speedlevel", per_file=1, seed=augment.SEED + 8)
