@@ -123,23 +123,12 @@ def measured(root: Path, cache: Path | None, rate: int, with_voices: bool,
     evaluated = train_gaps.dev_files(root)
     gen = (cache.with_suffix(".files") if cache is not None
            else Path(tempfile.mkdtemp(prefix="cv_gaps-")))
-    # Every source's augmented mixes (train_gaps makes them for its training sources
-    # only: here each fold needs the others').
-    import augment
+    # Every source's augmented files (train_gaps makes them for its training sources
+    # only: here each fold needs the others'). The other voices are in every fold's
+    # training (none of them is evaluated); each speed copy goes with its source (source()
+    # reads their names).
     speech = [w for w in evaluated if w.parent.name == "speech"]
-    synth = augment.synth_pieces(gen / "synth", pieces)
-    music = sorted(root.glob("music/*.wav"))
-    extra = (augment.mixes(speech, music + synth, gen / "mix")
-             + augment.levels(speech, gen / "level")
-             + augment.rooms(speech, gen / "room"))
-    voiced = list(speech)  # every clean voice, for the speed copies
-    if with_voices:  # in every fold's training: none of them is evaluated
-        others = train_gaps.other_voices(gen / "voices", music + synth)
-        extra += others
-        voiced += train_gaps.clean_speech(others)
-    if speeds:  # each source's copies go with it: source() reads their names
-        extra += train_gaps.speed_copies(voiced, music + synth, gen, speeds)
-    voice_free = train_gaps.negatives(root, gen) + synth
+    extra, voice_free = train_gaps.augmented(root, speech, gen, with_voices, pieces, speeds)
     print(f"analysing {len(evaluated) + len(extra) + len(voice_free)} files (generated "
           f"ones under {gen}) ...", flush=True)
     rows = analyse(evaluated + extra + voice_free, rate)

@@ -236,20 +236,30 @@ def parse_speeds(text: str) -> tuple[float, ...]:
 def training_files(root: Path, tmp: Path, with_voices: bool, pieces: int,
                    speeds: tuple[float, ...] = ()) -> tuple[list[Path], list[Path]]:
     """``(labelled, voice_free)`` wavs: the dev speech and mixes minus the held-out sources,
-    plus :mod:`augment`'s mixes of the same speech; the music pieces, synthetic chords and
-    synthetic pieces with no voice; with ``with_voices``, :func:`other_voices` too, and
-    ``pieces`` synthetic pieces, and every training voice at ``speeds``
-    (:func:`speed_copies`; :data:`FAMILY_OPTIONS`). Generated files go under ``tmp``."""
-    import augment
-
+    then what :func:`augmented` makes of that speech. Generated files go under ``tmp``."""
     labelled = [w for w in dev_files(root) if not is_held_out(w)]
     speech = [w for w in labelled if w.parent.name == "speech"]
+    extra, voice_free = augmented(root, speech, tmp, with_voices, pieces, speeds)
+    return labelled + extra, voice_free
+
+
+def augmented(root: Path, speech: list[Path], tmp: Path, with_voices: bool, pieces: int,
+              speeds: tuple[float, ...] = ()) -> tuple[list[Path], list[Path]]:
+    """``(labelled, voice_free)`` wavs made for training from the clean ``speech``:
+    :mod:`augment`'s mixes of it (over the dev music under ``root`` and ``pieces``
+    synthetic pieces), levels and rooms; with ``with_voices``, :func:`other_voices` too;
+    every clean voice of these at ``speeds`` (:func:`speed_copies`); and the voice-free
+    music pieces, synthetic chords and synthetic pieces (:data:`FAMILY_OPTIONS`). The
+    recipe of the shipped models and of every cross-validation's folds (``cv_gaps``).
+    Written under ``tmp``."""
+    import augment
+
     synth = augment.synth_pieces(tmp / "synth", pieces)
     music = sorted(root.glob("music/*.wav"))
-    labelled += augment.mixes(speech, music + synth, tmp / "mix")
-    labelled += augment.levels(speech, tmp / "level")
-    labelled += augment.rooms(speech, tmp / "room")
-    voiced = list(speech)  # every clean training voice, for the speed copies
+    labelled = (augment.mixes(speech, music + synth, tmp / "mix")
+                + augment.levels(speech, tmp / "level")
+                + augment.rooms(speech, tmp / "room"))
+    voiced = list(speech)  # every clean voice, for the speed copies
     if with_voices:
         others = other_voices(tmp / "voices", music + synth)
         labelled += others
