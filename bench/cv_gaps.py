@@ -97,13 +97,13 @@ def _one(wav: Path, rate: int) -> tuple:
     return analyse_taps(wav, sample_rate=rate, block_size=BLOCK)
 
 
-def measured(root: Path, cache: Path | None, rate: int, with_voices: bool,
+def measured(root: Path, cache: Path | None, rate: int, voices: tuple[str, ...],
              pieces: int, speeds: tuple[float, ...] = ()) -> dict:
     """What the graph measured for the cross-validation with the engine at ``rate``: the
     evaluated files, the augmented mixes and the voice-free files (lists of paths), each
     file's ``(rows, pitch rate)``, and each labelled file's ``(words, clean speech wav)``
-    (``train_gaps.word_labels``). ``with_voices``, ``pieces`` and ``speeds`` as for
-    ``train_gaps.py --other-voices --pieces --speeds``. Read from ``cache`` when it exists, else
+    (``train_gaps.word_labels``). ``voices``, ``pieces`` and ``speeds`` as for
+    ``train_gaps.py --voices --pieces --speeds``. Read from ``cache`` when it exists, else
     measured (and written there if given). The generated wavs are kept beside the cache
     (``CACHE.files/``; a fresh temporary folder without one): the training targets are
     read from their clean speech."""
@@ -111,7 +111,7 @@ def measured(root: Path, cache: Path | None, rate: int, with_voices: bool,
 
     from installation.analysis.taps import TAPS
 
-    options = {"rate": rate, "with_voices": with_voices, "pieces": pieces, "taps": TAPS,
+    options = {"rate": rate, "voices": tuple(voices), "pieces": pieces, "taps": TAPS,
                "speeds": tuple(speeds)}
     if cache is not None and cache.exists():
         with cache.open("rb") as f:
@@ -128,7 +128,7 @@ def measured(root: Path, cache: Path | None, rate: int, with_voices: bool,
     # training (none of them is evaluated); each speed copy goes with its source (source()
     # reads their names).
     speech = [w for w in evaluated if w.parent.name == "speech"]
-    extra, voice_free = train_gaps.augmented(root, speech, gen, with_voices, pieces, speeds)
+    extra, voice_free = train_gaps.augmented(root, speech, gen, voices, pieces, speeds)
     print(f"analysing {len(evaluated) + len(extra) + len(voice_free)} files (generated "
           f"ones under {gen}) ...", flush=True)
     rows = analyse(evaluated + extra + voice_free, rate)
@@ -165,8 +165,8 @@ def main() -> int:
                     help="one fold per music piece, with the voices mixed over it")
     ap.add_argument("--by-language", action="store_true",
                     help="one fold per group of the other voices' languages (LANGUAGE_FOLDS)")
-    ap.add_argument("--other-voices", action=argparse.BooleanOptionalAction, default=None,
-                    help="as train_gaps.py --other-voices (in every fold's training)")
+    ap.add_argument("--voices", type=train_gaps.parse_voices, default=None,
+                    help="as train_gaps.py --voices (in every fold's training)")
     ap.add_argument("--pieces", type=int, default=None, help="as train_gaps.py --pieces")
     ap.add_argument("--speeds", type=train_gaps.parse_speeds, default=None,
                     help="as train_gaps.py --speeds")
@@ -178,7 +178,7 @@ def main() -> int:
     # by default, what the rate's shipped model was fitted on
     family = "hi" if args.rate >= train_gaps.HI_RATE else "lo"
     data = measured(args.eval, args.cache, args.rate,
-                    *train_gaps.family_options(family, args.other_voices, args.pieces,
+                    *train_gaps.family_options(family, args.voices, args.pieces,
                                                args.speeds))
     evaluated, extra, voice_free = data["evaluated"], data["extra"], data["voice_free"]
     # The training targets, at the times the working tree's frame builder reads.
@@ -255,8 +255,9 @@ def by_language(args, data: dict, feats: dict, labelled: dict, family: str) -> i
     import voices
 
     extra, voice_free = data["extra"], data["voice_free"]
-    if not any(language(w) for w in extra):
-        raise SystemExit("--by-language needs the other voices in training (--other-voices)")
+    if "ktuberling" not in data["voices"]:
+        raise SystemExit("--by-language needs KTuberling's voices in training "
+                         "(--voices ktuberling,...)")
     gen = Path(tempfile.mkdtemp(prefix="cv_gaps-lang-"))
     found: dict[str, list] = {}
     for i, held in enumerate(LANGUAGE_FOLDS):

@@ -172,10 +172,11 @@ def main() -> None:
     ap.add_argument("--family", choices=("hi", "lo", "both"), default="both",
                     help="which model: engine rates >= 32 kHz (hi), below (lo), or both")
     ap.add_argument("--out", type=Path, help="write here instead of the package's model file")
-    ap.add_argument("--other-voices", action=argparse.BooleanOptionalAction, default=None,
-                    help="also fit on word sequences in five other languages (bench/voices.py's "
-                         "training languages; downloads Debian's ktuberling-data once); "
-                         "default: as the family's shipped model (FAMILY_OPTIONS)")
+    ap.add_argument("--voices", type=parse_voices, default=None,
+                    help="also fit on word sequences of other voices from these Debian "
+                         "packages (bench/voices.py's training languages of each; each "
+                         "downloaded once), comma-separated: ktuberling, klettres, or "
+                         "'none'; default: as the family's shipped model (FAMILY_OPTIONS)")
     ap.add_argument("--pieces", type=int, default=None,
                     help="how many synthetic pieces (augment.synth_piece) to mix under; "
                          "default: as the family's shipped model")
@@ -192,7 +193,7 @@ def main() -> None:
                  else FAMILY_RATES[family])
         out = args.out or model_path(rates[0])
         train(args.eval, rates, out,
-              *family_options(family, args.other_voices, args.pieces, args.speeds),
+              *family_options(family, args.voices, args.pieces, args.speeds),
               stride=FAMILY_STRIDE[family])
 
 
@@ -207,7 +208,7 @@ FAMILY_RATES = {"hi": (48000, 44100), "lo": (16000, 22050, 8000)}
 # training voice at 0.9 and 1.1 times its speed (:func:`speed_copies`), chosen by both
 # cross-validations; the lo model fitted so gained on the unseen voices at 16 kHz and lost
 # at 8 kHz, and is not (docs/benchmarks.md, "The twelfth model: voices at other speeds").
-FAMILY_OPTIONS = {"hi": (True, 20, (0.9, 1.1)), "lo": (True, 20, ())}
+FAMILY_OPTIONS = {"hi": (("ktuberling",), 20, (0.9, 1.1)), "lo": (("ktuberling",), 20, ())}
 # Every how many blocks (BLOCK samples) the network steps. At 48 kHz every other block (512
 # samples, 10.7 ms): half the cost of three members of 24, which then cost less than
 # three of 16 stepping on every block, with F1 within a gap or two of stepping on every
@@ -217,15 +218,29 @@ assert all(r >= HI_RATE for r in FAMILY_RATES["hi"])
 assert all(r < HI_RATE for r in FAMILY_RATES["lo"])
 
 
-def family_options(family: str, other_voices: bool | None = None, pieces: int | None = None,
-                   speeds: tuple[float, ...] | None = None
-                   ) -> tuple[bool, int, tuple[float, ...]]:
-    """``(with other voices, synthetic pieces, speeds)`` for ``family`` ("hi" or "lo"):
-    the shipped model's (:data:`FAMILY_OPTIONS`) where an override is None."""
-    voices, shipped_pieces, shipped_speeds = FAMILY_OPTIONS[family]
-    return (voices if other_voices is None else other_voices,
+def family_options(family: str, voices: tuple[str, ...] | None = None,
+                   pieces: int | None = None, speeds: tuple[float, ...] | None = None
+                   ) -> tuple[tuple[str, ...], int, tuple[float, ...]]:
+    """``(other voices' packages, synthetic pieces, speeds)`` for ``family`` ("hi" or
+    "lo"): the shipped model's (:data:`FAMILY_OPTIONS`) where an override is None."""
+    shipped_voices, shipped_pieces, shipped_speeds = FAMILY_OPTIONS[family]
+    return (shipped_voices if voices is None else voices,
             shipped_pieces if pieces is None else pieces,
             shipped_speeds if speeds is None else speeds)
+
+
+def parse_voices(text: str) -> tuple[str, ...]:
+    """``"ktuberling,klettres"`` -> ``("ktuberling", "klettres")``; ``"none"`` -> ``()``."""
+    import voices
+
+    names = () if text.strip().lower() == "none" else tuple(
+        n.strip() for n in text.split(","))
+    unknown = [n for n in names if n not in voices.PACKAGES]
+    if unknown:
+        raise argparse.ArgumentTypeError(
+            f"unknown voices {', '.join(unknown)}: expected some of "
+            f"{', '.join(voices.PACKAGES)} (comma-separated) or 'none'")
+    return names
 
 
 def parse_speeds(text: str) -> tuple[float, ...]:
@@ -233,22 +248,22 @@ def parse_speeds(text: str) -> tuple[float, ...]:
     return () if text.strip().lower() == "none" else tuple(float(f) for f in text.split(","))
 
 
-def training_files(root: Path, tmp: Path, with_voices: bool, pieces: int,
+def training_files(root: Path, tmp: Path, voices: tuple[str, ...], pieces: int,
                    speeds: tuple[float, ...] = ()) -> tuple[list[Path], list[Path]]:
     """``(labelled, voice_free)`` wavs: the dev speech and mixes minus the held-out sources,
     then what :func:`augmented` makes of that speech. Generated files go under ``tmp``."""
     labelled = [w for w in dev_files(root) if not is_held_out(w)]
     speech = [w for w in labelled if w.parent.name == "speech"]
-    extra, voice_free = augmented(root, speech, tmp, with_voices, pieces, speeds)
+    extra, voice_free = augmented(root, speech, tmp, voices, pieces, speeds)
     return labelled + extra, voice_free
 
 
-def augmented(root: Path, speech: list[Path], tmp: Path, with_voices: bool, pieces: int,
-              speeds: tuple[float, ...] = ()) -> tuple[list[Path], list[Path]]:
+def augmented(root: Path, speech: list[Path], tmp: Path, voices: tuple[str, ...],
+              pieces: int, speeds: tuple[float, ...] = ()) -> tuple[list[Path], list[Path]]:
     """``(labelled, voice_free)`` wavs made for training from the clean ``speech``:
     :mod:`augment`'s mixes of it (over the dev music under ``root`` and ``pieces``
-    synthetic pieces), levels and rooms; with ``with_voices``, :func:`other_voices` too;
-    every clean voice of these at ``speeds`` (:func:`speed_copies`); and the voice-free
+    synthetic pieces), levels and rooms; :func:`other_voices` of each package named in
+    ``voices``; every clean voice of these at ``speeds`` (:func:`speed_copies`); and the voice-free
     music pieces, synthetic chords and synthetic pieces (:data:`FAMILY_OPTIONS`). The
     recipe of the shipped models and of every cross-validation's folds (``cv_gaps``).
     Written under ``tmp``."""
@@ -259,13 +274,19 @@ def augmented(root: Path, speech: list[Path], tmp: Path, with_voices: bool, piec
     labelled = (augment.mixes(speech, music + synth, tmp / "mix")
                 + augment.levels(speech, tmp / "level")
                 + augment.rooms(speech, tmp / "room"))
-    voiced = list(speech)  # every clean voice, for the speed copies
-    if with_voices:
-        others = other_voices(tmp / "voices", music + synth)
+    import voices as packages
+
+    # Every clean voice, for the speed copies, grouped by the seeds their augmentation
+    # draws from (the developer set's and KTuberling's share augment's own).
+    voiced: dict[int, list[Path]] = {0: list(speech)}
+    for name in voices:
+        package = packages.PACKAGES[name]
+        others = other_voices(tmp / "voices", music + synth, package)
         labelled += others
-        voiced += clean_speech(others)
+        voiced.setdefault(package.augment_seed, []).extend(clean_speech(others))
     if speeds:
-        labelled += speed_copies(voiced, music + synth, tmp, speeds)
+        for offset, clean in voiced.items():
+            labelled += speed_copies(clean, music + synth, tmp, speeds, offset)
     return labelled, negatives(root, tmp) + synth
 
 
@@ -276,34 +297,38 @@ def clean_speech(files: list[Path]) -> list[Path]:
 
 
 def speed_copies(speech: list[Path], music: list[Path], tmp: Path,
-                 speeds: tuple[float, ...]) -> list[Path]:
+                 speeds: tuple[float, ...], seed_offset: int = 0) -> list[Path]:
     """The clean training ``speech`` (the developer set's and the other voices') played at
     each of ``speeds`` (:func:`augment.speeds`: pitch, formants and pace move together, as
     another speaker's would): each copy alone, over six stretches of ``music`` (-6 to
     +18 dB), at one other level and in one room, as :func:`other_voices` treats its
-    sequences; written under ``tmp``."""
+    sequences, from augment's seeds plus ``seed_offset``; written under ``tmp``."""
     import augment
 
+    seed = augment.SEED + seed_offset
     fast = augment.speeds(speech, tmp / "speed", speeds)
-    return (fast + augment.mixes(fast, music, tmp / "speedmix", per_file=6,
-                                 seed=augment.SEED + 7)
-            + augment.levels(fast, tmp / "speedlevel", per_file=1, seed=augment.SEED + 8)
-            + augment.rooms(fast, tmp / "speedroom", per_file=1, seed=augment.SEED + 9))
+    return (fast + augment.mixes(fast, music, tmp / "speedmix", per_file=6, seed=seed + 7)
+            + augment.levels(fast, tmp / "speedlevel", per_file=1, seed=seed + 8)
+            + augment.rooms(fast, tmp / "speedroom", per_file=1, seed=seed + 9))
 
 
-def other_voices(tmp: Path, music: list[Path]) -> list[Path]:
-    """Word sequences in :data:`voices.TRAIN_LANGUAGES` (other speakers than the developer
-    set's), each alone, over six stretches of ``music`` (0 to +18 dB: under that, other
-    voices cost the developer set's 0 dB mixes more than they gave the unseen voices), at one
-    other level and in one room: labelled wavs under ``tmp`` (docs/benchmarks.md, "Unseen
-    voices")."""
+def other_voices(tmp: Path, music: list[Path], package=None) -> list[Path]:
+    """Word sequences of a :class:`voices.Package` (default KTuberling's) in its training
+    languages (other speakers than the developer set's), each alone, over six stretches of
+    ``music`` (0 to +18 dB: under that, other voices cost the developer set's 0 dB mixes
+    more than they gave the unseen voices), at one other level and in one room, from
+    augment's seeds plus the package's ``augment_seed``: labelled wavs under ``tmp``
+    (docs/benchmarks.md, "Unseen voices")."""
     import augment
     import voices
 
-    speech = voices.sequences(tmp / "speech", voices.TRAIN_LANGUAGES)
-    return (speech + augment.mixes(speech, music, tmp / "mix", per_file=6, snr_db=(0.0, 18.0))
-            + augment.levels(speech, tmp / "level", per_file=1)
-            + augment.rooms(speech, tmp / "room", per_file=1))
+    package = package or voices.KTUBERLING
+    seed = augment.SEED + package.augment_seed
+    speech = voices.sequences(tmp / "speech", package.languages, package=package)
+    return (speech + augment.mixes(speech, music, tmp / "mix", per_file=6, snr_db=(0.0, 18.0),
+                                   seed=seed)
+            + augment.levels(speech, tmp / "level", per_file=1, seed=seed + 1)
+            + augment.rooms(speech, tmp / "room", per_file=1, seed=seed + 2))
 
 
 # One file's training data: its cues per block (n, N_FEATURES), targets (n,) and which
@@ -331,7 +356,7 @@ def rate_data(labelled: list[Path], voice_free: list[Path], rate: int,
     return pool.starmap(file_data, jobs, chunksize=4)
 
 
-def training_data(root: Path, rates, with_voices: bool, pieces: int,
+def training_data(root: Path, rates, voices: tuple[str, ...], pieces: int,
                   speeds: tuple[float, ...] = ()) -> list[FileData]:
     """Every training file's :func:`file_data` with the engine at each of ``rates``
     (:func:`training_files`, measured by the pyo graph; takes minutes)."""
@@ -342,7 +367,7 @@ def training_data(root: Path, rates, with_voices: bool, pieces: int,
     ctx = multiprocessing.get_context("spawn")
     parts = []
     with tempfile.TemporaryDirectory() as tmp:
-        labelled, voice_free = training_files(root, Path(tmp), with_voices, pieces, speeds)
+        labelled, voice_free = training_files(root, Path(tmp), voices, pieces, speeds)
         print(f"{len(labelled)} labelled files, {len(voice_free)} without voice")
         with ctx.Pool(2, maxtasksperchild=8) as pool:
             for rate in rates:
@@ -380,9 +405,9 @@ def _fit_member(files: list[FileData], seed: int) -> dict[str, np.ndarray]:
     return gru.fit(files, seed=seed, log=lambda line: print(line, flush=True))
 
 
-def train(root: Path, rates, out: Path, with_voices: bool, pieces: int,
+def train(root: Path, rates, out: Path, voices: tuple[str, ...], pieces: int,
           speeds: tuple[float, ...] = (), stride: int = 1) -> None:
-    files = training_data(root, rates, with_voices, pieces, speeds)
+    files = training_data(root, rates, voices, pieces, speeds)
     model = fit_ensemble(files, stride=stride)
     right = counted = speech = 0
     for x, y, keep in gru.phases(files, stride):

@@ -38,26 +38,61 @@ import os
 import subprocess
 import urllib.request
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
 import augment
 from augment import SR  # the developer set's rate
 
-DEB_URL = ("http://deb.debian.org/debian/pool/main/k/ktuberling/"
-           "ktuberling-data_22.12.3-1_all.deb")
-DEB_SHA256 = "fba44c875bfa31ea488dadd9263e87a4dcaea0bd47d28817f6c0dc6d2af970ed"
-SOUNDS = "usr/share/ktuberling/sounds"  # one folder per language
 TRIM_DB = -40.0  # re the word's sample peak, on a 10 ms RMS envelope
 FLOOR_DB = -41.0
 MAX_INNER_S = 0.060
 MIN_WORDS = 5
 SEED = 8316 + 641
+
+
 # KTuberling's languages split in two: the gap detector is fitted on the first
 # (train_gaps.py) and measured on the second (``bench/voices.py OUT``), whose speakers it
 # never heard.
 TRAIN_LANGUAGES = ("ca", "da", "lt", "ro", "uk")
 EVAL_LANGUAGES = ("el", "ga", "sl", "wa")
+# KLettres' languages fitted on: none of KTuberling's (its speakers may be the same people:
+# the cross-validation over languages holds KTuberling's out) and no English (the developer
+# set's words, and its held-out split); ar, he, hu and ml trim to no clean word.
+LETTERS_LANGUAGES = ("cs", "de", "es", "fr", "it", "nb", "nds", "nl", "pt_BR", "ru", "tn")
+assert not set(LETTERS_LANGUAGES) & {*TRAIN_LANGUAGES, *EVAL_LANGUAGES, "en", "en_GB"}
+
+
+class Package(NamedTuple):
+    """A Debian package of words recorded one by one, one folder per language."""
+
+    name: str  # also in the sequences' file names: voices_<name>_<language>_<j>
+    url: str
+    sha256: str
+    megabytes: int
+    sounds: str  # the folder (in the package) with one sub-folder per language
+    version: str
+    seed: int  # the sequences' pauses and words are drawn from [seed, language]
+    languages: tuple[str, ...]  # those fitted on (train_gaps.other_voices)
+    # what train_gaps adds to augment's seeds for these sequences' mixes, levels, rooms
+    # and speed copies (KTuberling's: 0, as the developer set's)
+    augment_seed: int
+
+
+KTUBERLING = Package(
+    "ktuberling", "http://deb.debian.org/debian/pool/main/k/ktuberling/"
+    "ktuberling-data_22.12.3-1_all.deb",
+    "fba44c875bfa31ea488dadd9263e87a4dcaea0bd47d28817f6c0dc6d2af970ed", 47,
+    "usr/share/ktuberling/sounds", "4:22.12.3-1", SEED, TRAIN_LANGUAGES, 0)
+# KLettres' letters and syllables, each language read by its own speakers (other people
+# than KTuberling's, in most languages): more voices to fit on.
+KLETTRES = Package(
+    "klettres", "http://deb.debian.org/debian/pool/main/k/klettres/"
+    "klettres-data_22.12.3-1_all.deb",
+    "1186d257a19e84230856baea0b0b1ded8be9195080fcdb2588970b5cd937f5a8", 40,
+    "usr/share/klettres", "4:22.12.3-1", SEED + 1, LETTERS_LANGUAGES, 20)
+PACKAGES = {p.name: p for p in (KTUBERLING, KLETTRES)}
 
 
 def cache_dir() -> Path:
@@ -74,23 +109,23 @@ def check_sha256(path: Path, expected: str) -> None:
         raise SystemExit(f"{path}: SHA-256 {digest}, expected {expected}; deleted, run again")
 
 
-def sounds(cache: Path | None = None) -> Path:
+def sounds(cache: Path | None = None, package: Package = KTUBERLING) -> Path:
     """The package's sound folder (one sub-folder per language), downloaded and unpacked on
     first use."""
     cache = cache or cache_dir()
-    root = cache / "ktuberling-data"
-    if (root / SOUNDS).is_dir():
-        return root / SOUNDS
+    root = cache / f"{package.name}-data"
+    if (root / package.sounds).is_dir():
+        return root / package.sounds
     cache.mkdir(parents=True, exist_ok=True)
-    deb = cache / DEB_URL.rsplit("/", 1)[1]
+    deb = cache / package.url.rsplit("/", 1)[1]
     if not deb.exists():
-        print(f"downloading {DEB_URL} (47 MB) ...", flush=True)
+        print(f"downloading {package.url} ({package.megabytes} MB) ...", flush=True)
         part = deb.with_suffix(".part")
-        urllib.request.urlretrieve(DEB_URL, part)
+        urllib.request.urlretrieve(package.url, part)
         part.rename(deb)
-    check_sha256(deb, DEB_SHA256)
+    check_sha256(deb, package.sha256)
     subprocess.run(["dpkg-deb", "-x", str(deb), str(root)], check=True)
-    return root / SOUNDS
+    return root / package.sounds
 
 
 def _envelope(y: np.ndarray, win: int) -> np.ndarray:
@@ -125,16 +160,17 @@ def trim(y: np.ndarray, sr: int = SR) -> np.ndarray | None:
     return y[start:end].copy()
 
 
-def words(folder: Path) -> dict[str, list[np.ndarray]]:
-    """The clean words of every language of the package's sound folder but English (the
-    developer set's own words): ``{language: [samples at SR]}``, languages with at least
-    :data:`MIN_WORDS` only."""
+def words(folder: Path, languages: tuple[str, ...] | None = None
+          ) -> dict[str, list[np.ndarray]]:
+    """The clean words of ``languages`` (default: every language but English, the
+    developer set's own words) in a package's sound folder: ``{language: [samples at
+    SR]}``, languages with at least :data:`MIN_WORDS` only."""
     import soundfile as sf
     import soxr
 
     out = {}
     for lang in sorted(p for p in folder.iterdir() if p.is_dir()):
-        if lang.name == "en":
+        if lang.name == "en" if languages is None else lang.name not in languages:
             continue
         clean = []
         for f in sorted([*lang.rglob("*.ogg"), *lang.rglob("*.wav")]):
@@ -179,20 +215,19 @@ def sequence(pool: list[np.ndarray], rng: np.random.Generator) -> tuple[np.ndarr
 
 
 def sequences(out: Path, languages: tuple[str, ...], per_words: int = 8,
-              cache: Path | None = None, seed: int = SEED) -> list[Path]:
-    """Write labelled sequences of ``languages`` under ``out`` (one per ``per_words`` clean
-    words of each language, at least one, at most six) and return their wav paths."""
+              cache: Path | None = None, package: Package = KTUBERLING) -> list[Path]:
+    """Write labelled sequences of ``package``'s ``languages`` under ``out`` (one per
+    ``per_words`` clean words of each language, at least one, at most six) and return their
+    wav paths."""
     import soundfile as sf
 
     out.mkdir(parents=True, exist_ok=True)
     paths = []
-    for lang, pool in words(sounds(cache)).items():
-        if lang not in languages:
-            continue
-        rng = np.random.default_rng([seed, sum(map(ord, lang))])
+    for lang, pool in words(sounds(cache, package), languages).items():
+        rng = np.random.default_rng([package.seed, sum(map(ord, lang))])
         for j in range(min(6, max(1, len(pool) // per_words))):
             y, spans = sequence(pool, rng)
-            stem = f"voices_ktuberling_{lang.replace('@', '-')}_{j:02d}"
+            stem = f"voices_{package.name}_{lang.replace('@', '-').replace('_', '-')}_{j:02d}"
             if j % 3 == 2:
                 y = y + 10 ** (-55 / 20) * augment._pink(len(y), rng)
                 stem += "_pink55"
@@ -204,8 +239,9 @@ def sequences(out: Path, languages: tuple[str, ...], per_words: int = 8,
                     if b["start"] - a["end"] >= 0.1 - 1e-9]
             path.with_suffix(".json").write_text(json.dumps({
                 "audio": path.name, "sr": SR, "duration": len(y) / SR, "kind": "speech",
-                "source": f"Debian ktuberling-data 4:22.12.3-1, {lang} (bench/voices.py)",
-                "license": "GPL-2+ (ktuberling-data, per debian/copyright)",
+                "source": f"Debian {package.name}-data {package.version}, {lang} "
+                          f"(bench/voices.py)",
+                "license": f"GPL-2+ ({package.name}-data, per debian/copyright)",
                 "words": wl, "gaps": gaps}))
             paths.append(path)
     return paths
