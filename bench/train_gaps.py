@@ -9,7 +9,8 @@ pieces, 14 per file at -6 to +18 dB, -42 to -8 dBFS; alone at -48 to -3 dBFS, so
 noise floor; and in three reverberant rooms, labelled with the dry words), and over other
 voices (``bench/voices.py``: KTuberling's words in five other languages, each sequence
 alone, over six stretches of music at 0 to +18 dB, at another level and in a room;
-:func:`other_voices`); and, for the hi model, over all these voices played 0.9 and 1.1
+:func:`other_voices`; ``--voices ktuberling,klettres`` adds KLettres' letters and
+syllables in eleven more); and, for the hi model, over all these voices played 0.9 and 1.1
 times as fast, so that pitch, formants and pace move as another speaker's would
 (:func:`speed_copies`).
 Each block is

@@ -24,8 +24,13 @@ the developer set's layout (``speech/``, ``mix/``, a label JSON beside each wav)
 The labels have the developer set's layout (``words``, ``gaps`` of >= 100 ms between two
 words). The languages are split in two (:data:`TRAIN_LANGUAGES`, :data:`EVAL_LANGUAGES`):
 ``train_gaps.py`` fits on the first (alone, over music, at another level, in a room), this
-set holds only the second. The
-package (GPL-2+, 47 MB) is downloaded once from deb.debian.org, checked against its
+set holds only the second.
+
+``train_gaps.py --voices ktuberling,klettres`` also fits on Debian's ``klettres-data``
+(:data:`KLETTRES`): the letters and syllables of a children's alphabet game, each
+recorded alone by its language's speakers, joined into sequences the same way
+(:data:`LETTERS_LANGUAGES`: eleven languages, none of KTuberling's, no English). Each
+package (GPL-2+, 47 and 40 MB) is downloaded once from deb.debian.org, checked against its
 SHA-256, and kept under ``$XDG_CACHE_HOME/installation`` (or ``~/.cache/installation``).
 """
 

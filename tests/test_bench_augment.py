@@ -61,3 +61,61 @@ def test_a_speed_copy_and_its_mixes_count_as_their_source(tmp_path):
     assert cv_gaps.piece(copy) is None and cv_gaps.piece(mix) == "nylon_piano_80bpm"
     voices = tmp_path / "voices_ktuberling_ca_00__speed0.90.wav"
     assert cv_gaps.language(voices) == "ca"
+
+
+def test_more_voices_leave_the_shipped_recipes_draws_unchanged(tmp_path, monkeypatch):
+    """``train_gaps.augmented`` with KLettres' voices added makes every file the
+    KTuberling-only recipe makes, from the same generator calls (the same speech, seeds and
+    counts, in the same order): a new package draws from seeds of its own. The generators
+    are faked: no download, no audio."""
+    import train_gaps
+    import voices
+
+    calls = []
+
+    def fake(kind):
+        def make(speech, *args, **kw):
+            calls.append((kind, [p.name for p in speech], [str(a) for a in args],
+                          sorted(kw.items())))
+            return [tmp_path / f"{kind}{kw.get('seed', '')}_{p.stem}.wav" for p in speech]
+        return make
+
+    def sequences(out, languages, package=voices.KTUBERLING, **kw):
+        calls.append(("sequences", package.name, languages))
+        return [out / f"voices_{package.name}_{lang}_00.wav" for lang in languages]
+
+    for kind in ("mixes", "levels", "rooms", "speeds"):
+        monkeypatch.setattr(augment, kind, fake(kind))
+    monkeypatch.setattr(augment, "synth_pieces", lambda out, n: [out / f"synth{n}.wav"])
+    monkeypatch.setattr(train_gaps, "negatives", lambda root, tmp: [])
+    monkeypatch.setattr(voices, "sequences", sequences)
+    speech = [tmp_path / "speech" / "ktuberling_seq01.wav"]
+
+    def recipe(packages):
+        calls.clear()
+        files = train_gaps.augmented(tmp_path, speech, tmp_path, packages, 20, (0.9, 1.1))
+        return list(calls), files
+
+    shipped, shipped_files = recipe(("ktuberling",))
+    more, more_files = recipe(("ktuberling", "klettres"))
+    assert [c for c in more if c in shipped] == shipped  # every call, in the same order
+    assert set(shipped_files[0]) <= set(more_files[0])
+    added = [c for c in more if c not in shipped]
+    assert ("sequences", "klettres", voices.LETTERS_LANGUAGES) in added
+    # the new voices' mixes, levels, rooms and speed copies: their own seeds
+    seeds = [dict(c[3]).get("seed") for c in added if c[0] in ("mixes", "levels", "rooms")]
+    assert len(seeds) == 6 and len(set(seeds)) == 6
+    assert not set(seeds) & {dict(c[3]).get("seed") for c in shipped if c[0] != "sequences"}
+
+
+def test_the_other_voices_packages_are_named_on_the_command_line():
+    import argparse
+
+    import train_gaps
+
+    assert train_gaps.parse_voices("ktuberling,klettres") == ("ktuberling", "klettres")
+    assert train_gaps.parse_voices("none") == ()
+    with pytest.raises(argparse.ArgumentTypeError, match="unknown voices espeak"):
+        train_gaps.parse_voices("ktuberling,espeak")
+    # a language with a region keeps one name part: the cross-validation reads it back
+    assert cv_gaps.language(REPO / "voices_klettres_pt-BR_03__speed1.10.wav") == "pt-BR"
