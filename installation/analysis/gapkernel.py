@@ -83,8 +83,8 @@ S_NET = S_Z + 1
 (P_BLOCK, P_LAG, P_ON, P_OFF, P_SMOOTH, P_WORD_MIN, P_CONFIRM, P_GAP_MIN, P_RATE_WINDOW,
  P_FOOT, P_FOOT_MAX, P_FALL, P_MASK_DB, P_RISE_DB_S, P_TAIL_MASK_DB, P_DECAY_DB_S,
  P_PRIOR_GAP, P_PRIOR_WEIGHT, P_GATE_DB, P_GATE_HOLD, P_GATE_SPAN, P_TAIL_HOLD,
- P_TAIL_FLOOR_DB, P_PRIOR_SPREAD, P_TAIL_WAIT) = range(25)
-N_PARAMS = 25
+ P_TAIL_FLOOR_DB, P_PRIOR_SPREAD) = range(24)
+N_PARAMS = 24
 # state[]: first what a feature frame carries, in its order (voice ... word_duration)
 OUT = ("voice", "gap_s", "word_start", "word_end", "gap_start", "gap_end",
        "gap_start_time", "gap_emit_time", "gap_duration", "gap_depth", "gap_expected",
@@ -567,15 +567,7 @@ def decide(prm, s, time: float, p: float, snr_db: float, top_db: float,
     # began, not on the first block past that: waiting for it cost up to a whole block
     # (8 kHz, 32 ms blocks: emission delays of 85 ms instead of 54). It is the dip test
     # above, measured to the middle of the next block.
-    elif speaking and t_sig - s[D_QUIET_START] >= prm[P_CONFIRM] - edge and not (
-            # A word that stood tail_mask_db or more over its floor (its tail is heard to
-            # the end: no music masks it) and whose level still stands where its tail is
-            # followed (above) is still being said, however quiet the network hears its
-            # end: wait for the tail to close, up to tail_wait_s after the quiet began
-            # (past that, a level still up is a room's reverberation).
-            s[D_TAIL_OPEN] > 0.0 and s[D_TAIL] > time
-            and s[D_WORD_SNR] >= prm[P_TAIL_MASK_DB]
-            and t_sig - s[D_QUIET_START] < prm[P_TAIL_WAIT] - edge):
+    elif speaking and t_sig - s[D_QUIET_START] >= prm[P_CONFIRM] - edge:
         speaking = False
         s[D_WORD_ENDED] = 1.0
         end = s[D_QUIET_START]

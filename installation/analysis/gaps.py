@@ -96,12 +96,6 @@ class GapDetector:
     # for tail_hold_s.
     tail_floor_db: float = 10.0
     tail_hold_s: float = 0.01
-    # A quiet is not confirmed while that tail is open (the level still up on this block),
-    # until tail_wait_s after it began: the quiet end of a long word, which the network
-    # can hear as a pause (0: confirmed after gap_confirm_s whatever the level). Chosen
-    # among 0.15, 0.25 and 0.35 s by both cross-validations (docs/benchmarks.md, "The
-    # thirteenth model").
-    tail_wait_s: float = 0.15
     # The floor gate: no voice while no band's mean over the last 20 ms or more (every
     # sample of the whole blocks that cover it: gapkernel.GATE_TAPS, voicemodel.gate_blocks)
     # stands gate_db over the floor of the same means (a steady room: silence, noise, a
@@ -131,7 +125,7 @@ class GapDetector:
                 (k.P_PRIOR_WEIGHT, PRIOR_WEIGHT), (k.P_PRIOR_SPREAD, PRIOR_SPREAD),
                 (k.P_GATE_DB, self.gate_db),
                 (k.P_GATE_HOLD, self.gate_hold_s), (k.P_TAIL_HOLD, self.tail_hold_s),
-                (k.P_TAIL_FLOOR_DB, self.tail_floor_db), (k.P_TAIL_WAIT, self.tail_wait_s),
+                (k.P_TAIL_FLOOR_DB, self.tail_floor_db),
                 (k.P_GATE_SPAN, self.voice.consts[k.C_GATE_BLOCKS] * self.block_s)):
             prm[index] = value
         # Words start at least word_min_s apart: room for every start in the rate window.
