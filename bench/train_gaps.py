@@ -267,19 +267,18 @@ def augmented(root: Path, speech: list[Path], tmp: Path, voices: tuple[str, ...]
     """``(labelled, voice_free)`` wavs made for training from the clean ``speech``:
     :mod:`augment`'s mixes of it (over the dev music under ``root`` and ``pieces``
     synthetic pieces), levels and rooms; :func:`other_voices` of each package named in
-    ``voices``; every clean voice of these at ``speeds`` (:func:`speed_copies`); and the voice-free
-    music pieces, synthetic chords and synthetic pieces (:data:`FAMILY_OPTIONS`). The
-    recipe of the shipped models and of every cross-validation's folds (``cv_gaps``).
+    ``voices``; every clean voice of these at ``speeds`` (:func:`speed_copies`); and the
+    voice-free music pieces, synthetic chords and synthetic pieces (:data:`FAMILY_OPTIONS`).
+    The recipe of the shipped models and of every cross-validation's folds (``cv_gaps``).
     Written under ``tmp``."""
     import augment
+    import voices as packages  # (``voices`` names the packages here)
 
     synth = augment.synth_pieces(tmp / "synth", pieces)
     music = sorted(root.glob("music/*.wav"))
     labelled = (augment.mixes(speech, music + synth, tmp / "mix")
                 + augment.levels(speech, tmp / "level")
                 + augment.rooms(speech, tmp / "room"))
-    import voices as packages
-
     # Every clean voice, for the speed copies, grouped by the seeds their augmentation
     # draws from (the developer set's and KTuberling's share augment's own).
     voiced: dict[int, list[Path]] = {0: list(speech)}
@@ -316,8 +315,8 @@ def speed_copies(speech: list[Path], music: list[Path], tmp: Path,
             + augment.rooms(fast, tmp / "speedroom", per_file=1, seed=seed + 9))
 
 
-def other_voices(tmp: Path, music: list[Path], package=None) -> list[Path]:
-    """Word sequences of a :class:`voices.Package` (default KTuberling's) in its training
+def other_voices(tmp: Path, music: list[Path], package) -> list[Path]:
+    """Word sequences of a :class:`voices.Package` in its training
     languages (other speakers than the developer set's), each alone, over six stretches of
     ``music`` (0 to +18 dB: under that, other voices cost the developer set's 0 dB mixes
     more than they gave the unseen voices), at one other level and in one room, from
@@ -326,7 +325,6 @@ def other_voices(tmp: Path, music: list[Path], package=None) -> list[Path]:
     import augment
     import voices
 
-    package = package or voices.KTUBERLING
     seed = augment.SEED + package.augment_seed
     speech = voices.sequences(tmp / "speech", package.languages, package=package)
     return (speech + augment.mixes(speech, music, tmp / "mix", per_file=6, snr_db=(0.0, 18.0),

@@ -165,17 +165,15 @@ def trim(y: np.ndarray, sr: int = SR) -> np.ndarray | None:
     return y[start:end].copy()
 
 
-def words(folder: Path, languages: tuple[str, ...] | None = None
-          ) -> dict[str, list[np.ndarray]]:
-    """The clean words of ``languages`` (default: every language but English, the
-    developer set's own words) in a package's sound folder: ``{language: [samples at
-    SR]}``, languages with at least :data:`MIN_WORDS` only."""
+def words(folder: Path, languages: tuple[str, ...]) -> dict[str, list[np.ndarray]]:
+    """The clean words of ``languages`` in a package's sound folder: ``{language: [samples
+    at SR]}``, languages with at least :data:`MIN_WORDS` only."""
     import soundfile as sf
     import soxr
 
     out = {}
     for lang in sorted(p for p in folder.iterdir() if p.is_dir()):
-        if lang.name == "en" if languages is None else lang.name not in languages:
+        if lang.name not in languages:
             continue
         clean = []
         for f in sorted([*lang.rglob("*.ogg"), *lang.rglob("*.wav")]):
