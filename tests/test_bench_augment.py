@@ -63,11 +63,10 @@ def test_a_speed_copy_and_its_mixes_count_as_their_source(tmp_path):
     assert cv_gaps.language(voices) == "ca"
 
 
-def test_more_voices_leave_the_shipped_recipes_draws_unchanged(tmp_path, monkeypatch):
-    """``train_gaps.augmented`` with KLettres' voices added makes every file the
-    KTuberling-only recipe makes, from the same generator calls (the same speech, seeds and
-    counts, in the same order): a new package draws from seeds of its own. The generators
-    are faked: no download, no audio."""
+def _faked_recipe(tmp_path, monkeypatch):
+    """``train_gaps.augmented`` with its generators faked (no download, no audio): a
+    function of the other voices' packages returning (the generator calls, in order, and
+    the labelled files)."""
     import train_gaps
     import voices
 
@@ -94,18 +93,48 @@ def test_more_voices_leave_the_shipped_recipes_draws_unchanged(tmp_path, monkeyp
     def recipe(packages):
         calls.clear()
         files = train_gaps.augmented(tmp_path, speech, tmp_path, packages, 20, (0.9, 1.1))
-        return list(calls), files
+        return list(calls), files[0]
 
+    return recipe
+
+
+def test_more_voices_leave_the_shipped_recipes_draws_unchanged(tmp_path, monkeypatch):
+    """``train_gaps.augmented`` with KLettres' voices added makes every file the
+    KTuberling-only recipe makes, from the same generator calls (the same speech, seeds and
+    counts, in the same order): a new package draws from seeds of its own."""
+    import voices
+
+    recipe = _faked_recipe(tmp_path, monkeypatch)
     shipped, shipped_files = recipe(("ktuberling",))
     more, more_files = recipe(("ktuberling", "klettres"))
     assert [c for c in more if c in shipped] == shipped  # every call, in the same order
-    assert set(shipped_files[0]) <= set(more_files[0])
+    assert set(shipped_files) <= set(more_files)
     added = [c for c in more if c not in shipped]
     assert ("sequences", "klettres", voices.LETTERS_LANGUAGES) in added
     # the new voices' mixes, levels, rooms and speed copies: their own seeds
     seeds = [dict(c[3]).get("seed") for c in added if c[0] in ("mixes", "levels", "rooms")]
     assert len(seeds) == 6 and len(set(seeds)) == 6
     assert not set(seeds) & {dict(c[3]).get("seed") for c in shipped if c[0] != "sequences"}
+
+
+def test_voices_heard_only_under_music_are_the_same_mixes_and_rooms(tmp_path, monkeypatch):
+    """``klettres:music``: KLettres' sequences only over music and in rooms, made by the
+    very calls the full package makes (the same files), without its sequences alone, at
+    another level or at other speeds; KTuberling's files do not change."""
+    recipe = _faked_recipe(tmp_path, monkeypatch)
+    full, full_files = recipe(("ktuberling", "klettres"))
+    music, music_files = recipe(("ktuberling", "klettres:music"))
+    assert [c for c in full if c in music] == music  # a subset, in the same order
+    dropped = [c for c in full if c not in music]
+    # its sequences at another level, and its speed copies (alone, mixed, at a level, in a
+    # room: written under speed*/)
+    assert [c[0] for c in dropped if not any("/speed" in a for a in c[2])] == ["levels"]
+    assert {c[0] for c in dropped} == {"levels", "speeds", "mixes", "rooms"}
+    assert {c[0] for c in music if "klettres" in str(c)} == {"sequences", "mixes", "rooms"}
+    lost = set(full_files) - set(music_files)
+    assert lost and all("klettres" in p.name for p in lost)
+    assert any(p.parent.name == "speech" and "klettres" in p.name for p in lost)
+    assert not any(p.parent.name == "speech" and "klettres" in p.name for p in music_files)
 
 
 def test_the_other_voices_packages_are_named_on_the_command_line():
@@ -117,5 +146,9 @@ def test_the_other_voices_packages_are_named_on_the_command_line():
     assert train_gaps.parse_voices("none") == ()
     with pytest.raises(argparse.ArgumentTypeError, match="unknown voices espeak"):
         train_gaps.parse_voices("ktuberling,espeak")
+    assert train_gaps.parse_voices("ktuberling,klettres:music") == ("ktuberling",
+                                                                     "klettres:music")
+    with pytest.raises(argparse.ArgumentTypeError, match="klettres:rooms"):
+        train_gaps.parse_voices("klettres:rooms")
     # a language with a region keeps one name part: the cross-validation reads it back
     assert cv_gaps.language(REPO / "voices_klettres_pt-BR_03__speed1.10.wav") == "pt-BR"
