@@ -300,8 +300,9 @@ def augmented(root: Path, speech: list[Path], tmp: Path, voices: tuple[str, ...]
         others = other_voices(tmp / "voices", music + synth, package,
                               alone=only != UNDER_MUSIC)
         labelled += others
-        if clean_speech(others):  # (none from a package heard only under music)
-            voiced.setdefault(package.augment_seed, []).extend(clean_speech(others))
+        clean = clean_speech(others)
+        if clean:  # (none from a package heard only under music)
+            voiced.setdefault(package.augment_seed, []).extend(clean)
     if speeds:
         for offset, clean in voiced.items():
             labelled += speed_copies(clean, music + synth, tmp, speeds, offset)
@@ -345,10 +346,9 @@ def other_voices(tmp: Path, music: list[Path], package, alone: bool = True) -> l
     speech = voices.sequences(tmp / "speech", package.languages, package=package)
     mixed = augment.mixes(speech, music, tmp / "mix", per_file=6, snr_db=(0.0, 18.0),
                           seed=seed)
-    if not alone:
-        return mixed + augment.rooms(speech, tmp / "room", per_file=1, seed=seed + 2)
-    return (speech + mixed + augment.levels(speech, tmp / "level", per_file=1, seed=seed + 1)
-            + augment.rooms(speech, tmp / "room", per_file=1, seed=seed + 2))
+    levels = augment.levels(speech, tmp / "level", per_file=1, seed=seed + 1) if alone else []
+    rooms = augment.rooms(speech, tmp / "room", per_file=1, seed=seed + 2)
+    return (speech if alone else []) + mixed + levels + rooms
 
 
 # One file's training data: its cues per block (n, N_FEATURES), targets (n,) and which
