@@ -11,7 +11,8 @@ voices (``bench/voices.py``: KTuberling's words in five other languages, each se
 alone, over six stretches of music at 0 to +18 dB, at another level and in a room;
 :func:`other_voices`; ``--voices ktuberling,klettres`` adds KLettres' letters and
 syllables in eleven more, ``klettres:music`` only over music and in rooms, as the lo model
-hears them); and, for the hi model, over all these voices played 0.9 and 1.1
+hears them; ``asterisk`` a telephone system's prompts read by four professional speakers in
+five languages); and, for the hi model, over all these voices played 0.9 and 1.1
 times as fast, so that pitch, formants and pace move as another speaker's would
 (:func:`speed_copies`).
 Each block is

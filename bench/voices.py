@@ -29,9 +29,14 @@ set holds only the second.
 ``train_gaps.py --voices ktuberling,klettres`` also fits on Debian's ``klettres-data``
 (:data:`KLETTRES`): the letters and syllables of a children's alphabet game, each
 recorded alone by its language's speakers, joined into sequences the same way
-(:data:`LETTERS_LANGUAGES`: eleven languages, none of KTuberling's, no English). Each
-package (GPL-2+, 47 and 40 MB) is downloaded once from deb.debian.org, checked against its
-SHA-256, and kept under ``$XDG_CACHE_HOME/installation`` (or ``~/.cache/installation``).
+(:data:`LETTERS_LANGUAGES`: eleven languages, none of KTuberling's, no English), and
+``--voices ...,asterisk`` on Debian's ``asterisk-core-sounds-*-g722`` (:data:`ASTERISK`): a
+telephone system's prompts (digits, letters, words, short phrases) read in a studio by four
+professional speakers in five languages (:data:`ASTERISK_SPEAKERS`), 16 kHz G.722, decoded
+with ffmpeg. Each package (KTuberling's and KLettres' GPL-2+, 47 and 40 MB; Asterisk's
+CC-BY-SA-3.0 and CC-BY-3.0, five of 10-13 MB) is downloaded once from deb.debian.org,
+checked against its SHA-256, and kept under ``$XDG_CACHE_HOME/installation`` (or
+``~/.cache/installation``).
 """
 
 from __future__ import annotations
@@ -69,35 +74,68 @@ LETTERS_LANGUAGES = ("cs", "de", "es", "fr", "it", "nb", "nds", "nl", "pt_BR", "
 assert not set(LETTERS_LANGUAGES) & {*TRAIN_LANGUAGES, *EVAL_LANGUAGES, "en", "en_GB"}
 
 
-class Package(NamedTuple):
-    """A Debian package of words recorded one by one, one folder per language."""
+class Deb(NamedTuple):
+    """One Debian package file: where it is, its SHA-256 and its size (MB, for the message)."""
 
-    name: str  # also in the sequences' file names: voices_<name>_<language>_<j>
     url: str
     sha256: str
     megabytes: int
-    sounds: str  # the folder (in the package) with one sub-folder per language
+
+
+class Package(NamedTuple):
+    """Words recorded one by one, one folder per language (or per speaker), in one or more
+    Debian packages unpacked into the same tree."""
+
+    name: str  # also in the sequences' file names: voices_<name>_<language>_<j>
+    debs: tuple[Deb, ...]
+    sounds: str  # the folder (in the packages) with one sub-folder per language
     version: str
     seed: int  # the sequences' pauses and words are drawn from [seed, language]
     languages: tuple[str, ...]  # those fitted on (train_gaps.other_voices)
     # what train_gaps adds to augment's seeds for these sequences' mixes, levels, rooms
     # and speed copies (KTuberling's: 0, as the developer set's)
     augment_seed: int
+    license: str  # of the recordings, as the packages' debian/copyright gives it
+
+    @property
+    def deb_names(self) -> str:
+        """The Debian packages' names, comma-separated."""
+        return ", ".join(sorted({d.url.rsplit("/", 1)[1].split("_")[0] for d in self.debs}))
 
 
+DEBIAN = "http://deb.debian.org/debian/pool/main/"
 KTUBERLING = Package(
-    "ktuberling", "http://deb.debian.org/debian/pool/main/k/ktuberling/"
-    "ktuberling-data_22.12.3-1_all.deb",
-    "fba44c875bfa31ea488dadd9263e87a4dcaea0bd47d28817f6c0dc6d2af970ed", 47,
-    "usr/share/ktuberling/sounds", "4:22.12.3-1", SEED, TRAIN_LANGUAGES, 0)
+    "ktuberling", (Deb(DEBIAN + "k/ktuberling/ktuberling-data_22.12.3-1_all.deb",
+                       "fba44c875bfa31ea488dadd9263e87a4dcaea0bd47d28817f6c0dc6d2af970ed", 47),),
+    "usr/share/ktuberling/sounds", "4:22.12.3-1", SEED, TRAIN_LANGUAGES, 0,
+    "GPL-2+ (ktuberling-data, per debian/copyright)")
 # KLettres' letters and syllables, each language read by its own speakers (other people
 # than KTuberling's, in most languages): more voices to fit on.
 KLETTRES = Package(
-    "klettres", "http://deb.debian.org/debian/pool/main/k/klettres/"
-    "klettres-data_22.12.3-1_all.deb",
-    "1186d257a19e84230856baea0b0b1ded8be9195080fcdb2588970b5cd937f5a8", 40,
-    "usr/share/klettres", "4:22.12.3-1", SEED + 1, LETTERS_LANGUAGES, 20)
-PACKAGES = {p.name: p for p in (KTUBERLING, KLETTRES)}
+    "klettres", (Deb(DEBIAN + "k/klettres/klettres-data_22.12.3-1_all.deb",
+                     "1186d257a19e84230856baea0b0b1ded8be9195080fcdb2588970b5cd937f5a8", 40),),
+    "usr/share/klettres", "4:22.12.3-1", SEED + 1, LETTERS_LANGUAGES, 20,
+    "GPL-2+ (klettres-data, per debian/copyright)")
+# Asterisk's telephone prompts: digits, letters, the spelling alphabet and short phrases,
+# read in a studio by four professional speakers (Allison Smith in English and Spanish,
+# June Wallack in French, Carlo Flora in Italian, Maxim Topal in Russian), as 16 kHz G.722
+# (50-7000 Hz: a band for the engines under 32 kHz). One package per language; a
+# "language" here is the speaker's folder.
+ASTERISK_SPEAKERS = ("en_US_f_Allison", "es_MX_f_Allison", "fr_CA_f_June", "it_IT_m_Carlo",
+                     "ru_RU_f_IvrvoiceRU")
+ASTERISK = Package(
+    "asterisk", tuple(
+        Deb(DEBIAN + f"a/asterisk-core-sounds/asterisk-core-sounds-{lang}-g722_1.6.1-1_all.deb",
+            sha, mb) for lang, sha, mb in (
+            ("en", "38c5261820b406dcb0ecb37675720da2b0864850690690352ca52707eb623806", 11),
+            ("es", "e4e3b4281057d3b81b779298fd6be705f57411513955c518eed1bcaabbd615b8", 13),
+            ("fr", "7add61d5e42279ecff1bbdf842a5a946ac3644fac9a0fe44384731aa7270c8e0", 11),
+            ("it", "46b4cf7afc508a5fcfc051b7ea233251c0d195dd4ef83cc4b7facb4c6429b016", 10),
+            ("ru", "673b4238a6b8269960f055d868c6a11083f7a0d00979167cb01554046b48ed9b", 11))),
+    "usr/share/asterisk/sounds", "1.6.1-1", SEED + 2, ASTERISK_SPEAKERS, 40,
+    "CC-BY-SA-3.0 (en, es, fr, it) / CC-BY-3.0 (ru) (asterisk-core-sounds, per "
+    "debian/copyright)")
+PACKAGES = {p.name: p for p in (KTUBERLING, KLETTRES, ASTERISK)}
 
 
 def cache_dir() -> Path:
@@ -115,22 +153,41 @@ def check_sha256(path: Path, expected: str) -> None:
 
 
 def sounds(cache: Path | None = None, package: Package = KTUBERLING) -> Path:
-    """The package's sound folder (one sub-folder per language), downloaded and unpacked on
-    first use."""
+    """The package's sound folder (one sub-folder per language), its Debian packages
+    downloaded and unpacked on first use."""
     cache = cache or cache_dir()
     root = cache / f"{package.name}-data"
-    if (root / package.sounds).is_dir():
-        return root / package.sounds
-    cache.mkdir(parents=True, exist_ok=True)
-    deb = cache / package.url.rsplit("/", 1)[1]
-    if not deb.exists():
-        print(f"downloading {package.url} ({package.megabytes} MB) ...", flush=True)
-        part = deb.with_suffix(".part")
-        urllib.request.urlretrieve(package.url, part)
-        part.rename(deb)
-    check_sha256(deb, package.sha256)
-    subprocess.run(["dpkg-deb", "-x", str(deb), str(root)], check=True)
+    for deb in package.debs:
+        path = cache / deb.url.rsplit("/", 1)[1]
+        done = root / f".{path.name}.unpacked"
+        if done.exists() or (len(package.debs) == 1 and (root / package.sounds).is_dir()):
+            continue
+        cache.mkdir(parents=True, exist_ok=True)
+        if not path.exists():
+            print(f"downloading {deb.url} ({deb.megabytes} MB) ...", flush=True)
+            part = path.with_suffix(".part")
+            urllib.request.urlretrieve(deb.url, part)
+            part.rename(path)
+        check_sha256(path, deb.sha256)
+        subprocess.run(["dpkg-deb", "-x", str(path), str(root)], check=True)
+        done.touch()
     return root / package.sounds
+
+
+def read_sound(path: Path) -> tuple[np.ndarray, int]:
+    """A recording's samples (mono float64) and rate: what libsndfile reads (wav, ogg),
+    and raw G.722 (``.g722``, 16 kHz) through ffmpeg."""
+    if path.suffix == ".g722":
+        import imageio_ffmpeg
+
+        raw = subprocess.run(
+            [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-f", "g722", "-i", str(path),
+             "-f", "f32le", "-ac", "1", "-"], check=True, capture_output=True).stdout
+        return np.frombuffer(raw, np.float32).astype(np.float64), 16000
+    import soundfile as sf
+
+    y, sr = sf.read(str(path), dtype="float64", always_2d=True)
+    return y.mean(axis=1), sr
 
 
 def _envelope(y: np.ndarray, win: int) -> np.ndarray:
@@ -168,7 +225,6 @@ def trim(y: np.ndarray, sr: int = SR) -> np.ndarray | None:
 def words(folder: Path, languages: tuple[str, ...]) -> dict[str, list[np.ndarray]]:
     """The clean words of ``languages`` in a package's sound folder: ``{language: [samples
     at SR]}``, languages with at least :data:`MIN_WORDS` only."""
-    import soundfile as sf
     import soxr
 
     out = {}
@@ -176,11 +232,10 @@ def words(folder: Path, languages: tuple[str, ...]) -> dict[str, list[np.ndarray
         if lang.name not in languages:
             continue
         clean = []
-        for f in sorted([*lang.rglob("*.ogg"), *lang.rglob("*.wav")]):
+        for f in sorted([*lang.rglob("*.ogg"), *lang.rglob("*.wav"), *lang.rglob("*.g722")]):
             if f.stem.startswith("tv_"):  # stereo sound effects
                 continue
-            y, sr = sf.read(str(f), dtype="float64", always_2d=True)
-            y = y.mean(axis=1)
+            y, sr = read_sound(f)
             w = trim(y if sr == SR else soxr.resample(y, sr, SR))
             if w is not None:
                 clean.append(w)
@@ -242,9 +297,9 @@ def sequences(out: Path, languages: tuple[str, ...], per_words: int = 8,
                     if b["start"] - a["end"] >= 0.1 - 1e-9]
             path.with_suffix(".json").write_text(json.dumps({
                 "audio": path.name, "sr": SR, "duration": len(y) / SR, "kind": "speech",
-                "source": f"Debian {package.name}-data {package.version}, {lang} "
+                "source": f"Debian {package.deb_names} {package.version}, {lang} "
                           f"(bench/voices.py)",
-                "license": f"GPL-2+ ({package.name}-data, per debian/copyright)",
+                "license": package.license,
                 "words": wl, "gaps": gaps}))
             paths.append(path)
     return paths

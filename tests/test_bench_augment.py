@@ -152,3 +152,10 @@ def test_the_other_voices_packages_are_named_on_the_command_line():
         train_gaps.parse_voices("klettres:rooms")
     # a language with a region keeps one name part: the cross-validation reads it back
     assert cv_gaps.language(REPO / "voices_klettres_pt-BR_03__speed1.10.wav") == "pt-BR"
+    assert train_gaps.parse_voices("ktuberling,klettres:music,asterisk") == (
+        "ktuberling", "klettres:music", "asterisk")
+    # so does an Asterisk speaker's folder: one "language" per speaker, in every fold's
+    # training (none of them is a held-out language)
+    speaker = cv_gaps.language(REPO / "voices_asterisk_es-MX-f-Allison_02_pink55__room__rt0.wav")
+    assert speaker == "es-MX-f-Allison"
+    assert not any(speaker in fold for fold in cv_gaps.LANGUAGE_FOLDS)

@@ -77,3 +77,68 @@ def test_the_language_folds_hold_out_every_training_language_once():
     assert cv_gaps.language(Path("voices_ktuberling_lt_02_pink55__synth9001__snr+06.wav")) == "lt"
     assert cv_gaps.language(Path("voices_ktuberling_ca_00.wav")) == "ca"
     assert cv_gaps.language(Path("ktuberling_seq04__nylon_piano_80bpm__snr+06.wav")) is None
+
+
+def _deb(tmp_path, name: str, files: dict[str, bytes]):
+    """A Debian package ``name`` (built with dpkg-deb) holding ``files``, as a voices.Deb
+    whose URL is the file's own."""
+    import hashlib
+    import subprocess
+
+    tree = tmp_path / f"{name}-tree"
+    (tree / "DEBIAN").mkdir(parents=True)
+    (tree / "DEBIAN" / "control").write_text(
+        f"Package: {name}\nVersion: 1\nArchitecture: all\nMaintainer: t <t@t>\n"
+        f"Description: test\n")
+    for rel, data in files.items():
+        (tree / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tree / rel).write_bytes(data)
+    deb = tmp_path / f"{name}_1_all.deb"
+    subprocess.run(["dpkg-deb", "-Zgzip", "-b", str(tree), str(deb)], check=True,
+                   capture_output=True)
+    return voices.Deb(deb.as_uri(), hashlib.sha256(deb.read_bytes()).hexdigest(), 1)
+
+
+def test_a_package_of_several_debs_is_unpacked_into_one_tree(tmp_path):
+    """Asterisk's speakers come one Debian package per language: each is fetched once,
+    checked against its SHA-256 and unpacked into the same sound folder."""
+    a = _deb(tmp_path, "sounds-a", {"usr/share/s/aa/1.wav": b"a"})
+    b = _deb(tmp_path, "sounds-b", {"usr/share/s/bb/2.wav": b"b"})
+    package = voices.KTUBERLING._replace(name="two", debs=(a, b), sounds="usr/share/s")
+    cache = tmp_path / "cache"
+    folder = voices.sounds(cache, package)
+    assert sorted(p.name for p in folder.iterdir()) == ["aa", "bb"]
+    assert (folder / "bb" / "2.wav").read_bytes() == b"b"
+    assert package.deb_names == "sounds-a, sounds-b"
+    # unpacked once: a second call neither fetches nor unpacks again
+    (folder / "aa" / "1.wav").unlink()
+    assert voices.sounds(cache, package) == folder
+    assert not (folder / "aa" / "1.wav").exists()
+    # a package file that is not the one named is deleted, with a message naming it
+    bad = _deb(tmp_path, "sounds-c", {"usr/share/s/cc/3.wav": b"c"})._replace(sha256="0" * 64)
+    with pytest.raises(SystemExit, match="sounds-c_1_all.deb: SHA-256"):
+        voices.sounds(cache, package._replace(debs=(a, b, bad)))
+    assert not (cache / "sounds-c_1_all.deb").exists()
+
+
+def test_g722_prompts_are_decoded_at_16_khz(tmp_path):
+    """Asterisk's prompts are raw G.722: ``read_sound`` decodes them (through ffmpeg) to
+    16 kHz samples; a 440 Hz tone of 0.5 s comes back as one."""
+    import subprocess
+
+    import imageio_ffmpeg
+    import soundfile as sf
+
+    t = np.arange(8000) / 16000
+    sf.write(str(tmp_path / "tone.wav"), 0.5 * np.sin(2 * np.pi * 440 * t), 16000)
+    g722 = tmp_path / "tone.g722"
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-i",
+                    str(tmp_path / "tone.wav"), "-c:a", "g722", "-f", "g722", str(g722)],
+                   check=True)
+    y, sr = voices.read_sound(g722)
+    assert sr == 16000
+    assert len(y) / sr == pytest.approx(0.5, abs=0.01)
+    mid = y[2000:6000]
+    spectrum = np.abs(np.fft.rfft(mid * np.hanning(len(mid))))
+    assert np.fft.rfftfreq(len(mid), 1 / sr)[spectrum.argmax()] == pytest.approx(440, abs=5)
+    assert np.sqrt(np.mean(mid ** 2)) == pytest.approx(0.5 / np.sqrt(2), rel=0.1)
