@@ -119,8 +119,9 @@ KLETTRES = Package(
 # Asterisk's telephone prompts: digits, letters, the spelling alphabet and short phrases,
 # read in a studio by four professional speakers (Allison Smith in English and Spanish,
 # June Wallack in French, Carlo Flora in Italian, Maxim Topal in Russian), as 16 kHz G.722
-# (50-7000 Hz: a band for the engines under 32 kHz). One package per language; a
-# "language" here is the speaker's folder.
+# (50-7000 Hz; the developer set and the other voices are 16 kHz recordings too). One
+# package per language; a "language" here is the speaker's folder. Fitted on by neither
+# model: both lost in rooms or under music (docs/benchmarks.md, "Asterisk's voices").
 ASTERISK_SPEAKERS = ("en_US_f_Allison", "es_MX_f_Allison", "fr_CA_f_June", "it_IT_m_Carlo",
                      "ru_RU_f_IvrvoiceRU")
 ASTERISK = Package(
