@@ -81,6 +81,11 @@ class Deb(NamedTuple):
     sha256: str
     megabytes: int
 
+    @property
+    def file_name(self) -> str:
+        """The package file's name (``ktuberling-data_22.12.3-1_all.deb``)."""
+        return self.url.rsplit("/", 1)[1]
+
 
 class Package(NamedTuple):
     """Words recorded one by one, one folder per language (or per speaker), in one or more
@@ -100,7 +105,7 @@ class Package(NamedTuple):
     @property
     def deb_names(self) -> str:
         """The Debian packages' names, comma-separated."""
-        return ", ".join(sorted({d.url.rsplit("/", 1)[1].split("_")[0] for d in self.debs}))
+        return ", ".join(sorted({d.file_name.split("_")[0] for d in self.debs}))
 
 
 DEBIAN = "http://deb.debian.org/debian/pool/main/"
@@ -159,7 +164,7 @@ def sounds(cache: Path | None = None, package: Package = KTUBERLING) -> Path:
     cache = cache or cache_dir()
     root = cache / f"{package.name}-data"
     for deb in package.debs:
-        path = cache / deb.url.rsplit("/", 1)[1]
+        path = cache / deb.file_name
         done = root / f".{path.name}.unpacked"
         if done.exists() or (len(package.debs) == 1 and (root / package.sounds).is_dir()):
             continue
