@@ -1,6 +1,7 @@
 """How far the gap detector's F1 moves with its networks' seeds alone.
 
     .venv/bin/python bench/spread_gaps.py [--family hi|lo] [--triples 3] [--extra DIR]
+        [--voices ...] [--first-triple K] [--save DIR]
 
 ``train_gaps.py`` fits three small networks (seeds 0, 1 and 2) and ships their average. This
 script measures the recipe's training blocks once, exactly as ``train_gaps.py`` does, fits
@@ -13,7 +14,10 @@ ensemble, then the range and the mean: how far a figure moves when nothing but t
 changes, which a change of cue or recipe must beat before it is read as a gain, and what
 the recipe itself is worth on average. ``--pooled`` also scores one average of every
 network fitted (six members from two triples, ...): what more members buy beyond the
-triples' mean. ``--save DIR`` keeps each ensemble's model file.
+triples' mean. ``--save DIR`` keeps each ensemble's model file. ``--voices`` fits another
+recipe (as ``train_gaps.py --voices``), and ``--first-triple 1`` starts at seeds 3-5: with
+``--save``, a recipe's second triple for measures this script does not make (rooms, floors,
+the live graph).
 
 Takes about 3 minutes to measure the training files, then about 7 minutes per ensemble of
 three networks on two cores.
@@ -71,11 +75,17 @@ def main() -> int:
                     help="also score one average of every fitted network (3 x triples "
                          "members): what more members buy beyond the triples' mean")
     ap.add_argument("--save", type=Path, help="write each ensemble's model file here")
+    ap.add_argument("--voices", type=train_gaps.parse_voices, default=None,
+                    help="as train_gaps.py --voices (default: the family's shipped recipe)")
+    ap.add_argument("--first-triple", type=int, default=0,
+                    help="the first ensemble to fit: 0 is seeds 0-2, 1 is seeds 3-5, ...")
     args = ap.parse_args()
     if args.triples < 1:
         ap.error("--triples must be at least 1")
+    if args.first_triple < 0:
+        ap.error("--first-triple must be 0 or more")
     rates = train_gaps.FAMILY_RATES[args.family]
-    voices, pieces, speeds = train_gaps.family_options(args.family)
+    voices, pieces, speeds = train_gaps.family_options(args.family, args.voices)
     files = []
     for name, folder in (("--eval", args.eval), ("--extra", args.extra)):
         if folder is not None:
@@ -88,23 +98,22 @@ def main() -> int:
     data = train_gaps.training_data(args.eval, rates, voices, pieces, speeds)
     print(f"{len(data)} training files at {rates} Hz", flush=True)
     columns, models = [], []
-    n = train_gaps.ENSEMBLE
-    heads = [f"seeds {n * k}-{n * k + n - 1}" for k in range(args.triples)]
-    for k in range(args.triples):
-        first = n * k
-        model = train_gaps.fit_ensemble(data, first, train_gaps.FAMILY_STRIDE[args.family])
+    ensembles = seed_triples(args.first_triple, args.triples)
+    heads = [head for head, _ in ensembles]
+    for head, first_seed in ensembles:
+        model = train_gaps.fit_ensemble(data, first_seed, train_gaps.FAMILY_STRIDE[args.family])
         models.append(model)
         columns.append(f1_table(model, measured, rates[0], args.eval))
-        print(f"{heads[k]} fitted", flush=True)
+        print(f"{head} fitted", flush=True)
         if args.save:
             args.save.mkdir(parents=True, exist_ok=True)
-            np.savez(args.save / f"{args.family}_{heads[k].replace(' ', '_')}.npz", **model)
+            np.savez(args.save / f"{args.family}_{head.replace(' ', '_')}.npz", **model)
     pooled = None
     if args.pooled:
         pooled = pool(models)
         pooled_f1 = f1_table(pooled, measured, rates[0], args.eval)
     splits = ("dev", "held-out") + (("extra",) if args.extra else ())
-    extra_head = f" all {n * args.triples} |" if pooled else ""
+    extra_head = f" all {train_gaps.ENSEMBLE * args.triples} |" if pooled else ""
     print(f"\n{args.family} model, engine at {rates[0]} Hz: F1 per ensemble\n")
     print("| split | kind | " + " | ".join(heads) + f" | range | mean |{extra_head}")
     print("|---|---|" + "---|" * (len(heads) + 2 + bool(pooled)))
@@ -116,6 +125,13 @@ def main() -> int:
             print(f"| {split} | {kind} | {cells} | {max(values) - min(values):.3f} | "
                   f"{np.mean(values):.3f} |{tail}", flush=True)
     return 0
+
+
+def seed_triples(first: int, count: int) -> list[tuple[str, int]]:
+    """``(head, first seed)`` of ``count`` ensembles from the ``first``-th: ``(1, 1)`` ->
+    ``[("seeds 3-5", 3)]`` (:data:`train_gaps.ENSEMBLE` networks each)."""
+    n = train_gaps.ENSEMBLE
+    return [(f"seeds {n * k}-{n * k + n - 1}", n * k) for k in range(first, first + count)]
 
 
 def pool(models: list[dict]) -> dict[str, np.ndarray]:

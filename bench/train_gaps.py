@@ -178,7 +178,8 @@ def main() -> None:
     ap.add_argument("--voices", type=parse_voices, default=None,
                     help="also fit on word sequences of other voices from these Debian "
                          "packages (bench/voices.py's training languages of each; each "
-                         "downloaded once), comma-separated: ktuberling, klettres, or "
+                         "downloaded once), comma-separated: ktuberling, klettres, "
+                         "asterisk (NAME:music: heard only under music and in rooms), or "
                          "'none'; default: as the family's shipped model (FAMILY_OPTIONS)")
     ap.add_argument("--pieces", type=int, default=None,
                     help="how many synthetic pieces (augment.synth_piece) to mix under; "

@@ -63,3 +63,13 @@ def test_pooling_two_ensembles_averages_all_their_members():
     x = np.random.default_rng(0).normal(size=(40, shipped["Wx"].shape[1])).astype(np.float32)
     want = 0.5 * (gru.predict(shipped, x) + gru.predict(other, x))
     np.testing.assert_allclose(gru.predict(pooled, x), want, rtol=1e-5, atol=1e-5)
+
+
+def test_a_recipe_second_triple_can_be_fitted_alone():
+    """``--first-triple 1`` fits seeds 3-5 only (and names its saved file so), and
+    ``--voices`` takes another recipe, Asterisk's speakers included."""
+    assert spread_gaps.seed_triples(0, 2) == [("seeds 0-2", 0), ("seeds 3-5", 3)]
+    assert spread_gaps.seed_triples(1, 1) == [("seeds 3-5", 3)]
+    voices = spread_gaps.train_gaps.parse_voices("ktuberling,klettres:music,asterisk")
+    assert spread_gaps.train_gaps.family_options("lo", voices)[0] == (
+        "ktuberling", "klettres:music", "asterisk")
