@@ -1,0 +1,182 @@
+"""How much of the music's masking a detector could see through: an ideal listener's gaps.
+
+    .venv/bin/python bench/oracle_gaps.py [--eval /work/shared/eval] [--extra DIR]
+                                          [--resolutions fine,third,half,octave]
+
+Not a detector: a measure of where the information lies. Each mix of the eval folder (and
+of ``--extra``, e.g. ``bench/voices.py``'s unseen voices) is the speech file it names times
+a gain, plus music; the gain is fitted by least squares (voice and music are uncorrelated),
+so both stems are known. For each *labelled* word, an ideal listener hears the voice in a
+frame (32 ms Hann window every 5 ms) when the voice's power in the cells where it stands
+over the music reaches ``FLOOR_DB`` (40 dB) under the word's loudest frame: the labels' own
+rule (a word spans its 10 ms windows within 40 dB of its peak), with the music masking every
+cell it dominates. Its gaps are the pauses between consecutive words' audible extents; a
+word masked whole merges its two pauses. Then the word edges are moved by the constants (the
+next word's start earlier by A ms, the word's end later by B ms) that score best on the
+developer set's dev split, per SNR, as a detector back-dates what the music hid.
+
+The cells are fine (the FFT's 31 Hz bins at 16 kHz) or summed into bands first: third,
+half or whole octaves from 62.5 Hz, or the detector's own bands (its cues read them:
+``voicemodel.BASE_FEATURES``).
+What this tells: how far the masked word edges limit any detector that reads the voice at
+a given resolution, knowing perfectly which cells are the voice's. It is optimistic (the
+stems are known and the rule sees every frame of the word, the future included) and it is
+not a bound on a learned detector's decisions, which can do better than a fixed widening.
+Scored like ``bench_gaps.py`` (``scoring.py``). Half a minute for the developer set and the
+unseen voices.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "bench"))
+
+import numpy as np  # noqa: E402
+import soundfile as sf  # noqa: E402
+
+import scoring  # noqa: E402
+from train_gaps import dev_files, is_held_out  # noqa: E402
+
+WINDOW_S = 0.032
+HOP_S = 0.005
+FLOOR_DB = 40.0
+# Band edges (Hz) per resolution, from 62.5 Hz up to the Nyquist frequency; "fine" sums
+# nothing (every FFT bin is a cell); "detector" is the gap detector's own bands (under
+# 250 Hz, four octaves to 4 kHz, over 4 kHz: ``gapkernel.BANDS`` without the whole band).
+PER_OCTAVE = {"third": 3, "half": 2, "octave": 1}
+DETECTOR_EDGES = (0.0, 250.0, 500.0, 1000.0, 2000.0, 4000.0)
+RESOLUTIONS = ("fine", *PER_OCTAVE, "detector")
+WIDEN_S = tuple(x / 1000 for x in range(-20, 81, 10))
+KINDS = ("mix+12", "mix+6", "mix+0")
+
+
+def stems(wav: Path) -> tuple[np.ndarray, np.ndarray, int, dict]:
+    """``(voice, music, rate, labels)`` of a mix: the speech file its label names (relative
+    to the eval folder), times the least-squares gain, and what remains."""
+    labels = scoring.load_labels(wav)
+    y, sr = sf.read(wav, dtype="float64", always_2d=True)
+    s, sr_s = sf.read(wav.parent.parent / labels["mix"]["speech"], dtype="float64",
+                      always_2d=True)
+    if sr != sr_s:
+        raise ValueError(f"{wav}: the mix at {sr} Hz, its speech at {sr_s} Hz")
+    n = min(len(y), len(s))
+    y, s = y[:n].mean(1), s[:n].mean(1)
+    voice = s * float(y @ s / (s @ s))
+    return voice, y - voice, sr, labels
+
+
+def band_edges(resolution: str, sr: int) -> np.ndarray | None:
+    """Band edges in Hz for ``resolution`` (None: every FFT bin)."""
+    if resolution == "fine":
+        return None
+    if resolution == "detector":
+        return np.array([*DETECTOR_EDGES, sr / 2 + 1])
+    n = PER_OCTAVE[resolution]
+    top = int(np.floor(n * np.log2(sr / 2 / 62.5)))
+    edges = 62.5 * 2.0 ** (np.arange(top + 1) / n)
+    return np.concatenate([[0.0], edges[:-1], [sr / 2 + 1]])
+
+
+def cells(x: np.ndarray, sr: int, edges: np.ndarray | None) -> np.ndarray:
+    """Power per frame (every ``HOP_S``, centred) and cell: ``(frames, cells)``."""
+    win, hop = int(round(WINDOW_S * sr)), int(round(HOP_S * sr))
+    pad = np.pad(x, (win // 2, win // 2))
+    idx = np.arange(0, len(x), hop)[:, None] + np.arange(win)[None, :]
+    power = np.abs(np.fft.rfft(pad[idx] * np.hanning(win), axis=1)) ** 2
+    if edges is None:
+        return power
+    freqs = np.fft.rfftfreq(win, 1 / sr)
+    return np.stack([power[:, (freqs >= lo) & (freqs < hi)].sum(1)
+                     for lo, hi in zip(edges, edges[1:])], 1)
+
+
+def audible_extents(voice: np.ndarray, music: np.ndarray, sr: int, words: list[dict],
+                    resolution: str) -> list[tuple[float, float] | None]:
+    """Each word's first and last frame (s) where the voice, in the cells it dominates,
+    reaches ``FLOOR_DB`` under the word's loudest frame; None for a word masked whole."""
+    edges = band_edges(resolution, sr)
+    v, m = cells(voice, sr, edges), cells(music, sr, edges)
+    heard = (v * (v > m)).sum(1)
+    total = v.sum(1)
+    out = []
+    for w in words:
+        i0 = int(round(w["start"] / HOP_S))
+        i1 = min(len(total) - 1, int(round(w["end"] / HOP_S)))
+        if i1 < i0:
+            out.append(None)
+            continue
+        over = np.nonzero(heard[i0:i1 + 1] >= total[i0:i1 + 1].max() * 10 ** (-FLOOR_DB / 10))[0]
+        out.append(None if len(over) == 0 else ((i0 + over[0]) * HOP_S, (i0 + over[-1]) * HOP_S))
+    return out
+
+
+def oracle_gaps(extents: list[tuple[float, float] | None], earlier_s: float = 0.0,
+                later_s: float = 0.0) -> list[dict]:
+    """Pauses of at least ``scoring.MIN_GAP_S`` between consecutive audible words, each
+    word's start moved ``earlier_s`` earlier and its end ``later_s`` later."""
+    heard = [e for e in extents if e is not None]
+    out = []
+    for a, b in zip(heard, heard[1:]):
+        start, end = a[1] + later_s, b[0] - earlier_s
+        if end - start >= scoring.MIN_GAP_S - 1e-9:
+            out.append({"start": start, "end": end})
+    return out
+
+
+def split_of(wav: Path, root: Path) -> str:
+    if root not in wav.parents:
+        return "extra"
+    return "held-out" if is_held_out(wav) else "dev"
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--eval", type=Path, default=Path("/work/shared/eval"))
+    ap.add_argument("--extra", type=Path, help="another labelled folder (mix/ with its "
+                    "speech/), e.g. bench/voices.py's output")
+    ap.add_argument("--resolutions", default=",".join(RESOLUTIONS),
+                    help=f"comma-separated, of {', '.join(RESOLUTIONS)}")
+    args = ap.parse_args()
+    resolutions = [r.strip() for r in args.resolutions.split(",")]
+    bad = [r for r in resolutions if r not in RESOLUTIONS]
+    if bad:
+        ap.error(f"--resolutions: unknown {', '.join(bad)}; expected {', '.join(RESOLUTIONS)}")
+    mixes = [w for root in (args.eval, args.extra) if root is not None
+             for w in dev_files(root) if w.parent.name == "mix"]
+    if not mixes:
+        ap.error(f"{args.eval}: no mix/*.wav there")
+    splits = ("dev", "held-out") + (("extra",) if args.extra else ())
+    print(f"{len(mixes)} mixes; an ideal listener's gaps, F1 (tp/fp/fn); widening fitted "
+          "on dev per SNR (ms: next word earlier / word end later)\n")
+    print("| cells | kind | widening | " + " | ".join(splits) + " | dev, no widening |")
+    print("|---|---|---|" + "---|" * (len(splits) + 1))
+    stem = {w: stems(w) for w in mixes}
+    for resolution in resolutions:
+        rows = []
+        for w, (voice, music, sr, labels) in stem.items():
+            rows.append((split_of(w, args.eval), scoring.label_kind(labels), labels["gaps"],
+                         audible_extents(voice, music, sr, labels["words"], resolution)))
+        for kind in KINDS:
+            def score(split, a, b):
+                return scoring.summarise([
+                    scoring.score_file(oracle_gaps(ext, a, b), gaps)
+                    for sp, k, gaps, ext in rows if sp == split and k == kind])
+            best = max(((score("dev", a, b)["f1"], -abs(a) - abs(b), a, b)
+                        for a in WIDEN_S for b in WIDEN_S))
+            a, b = best[2], best[3]
+            cells_ = " | ".join(cell(score(s, a, b)) for s in splits)
+            print(f"| {resolution} | {kind} | {a * 1e3:+.0f} / {b * 1e3:+.0f} | {cells_} | "
+                  f"{cell(score('dev', 0.0, 0.0))} |", flush=True)
+    return 0
+
+
+def cell(s: dict) -> str:
+    return f"{s['f1']:.3f} ({s['tp']}/{s['fp']}/{s['fn']})"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
