@@ -73,8 +73,10 @@ def band_edges(resolution: str, sr: int) -> np.ndarray | None:
     """Band edges in Hz for ``resolution`` (None: every FFT bin)."""
     if resolution == "fine":
         return None
-    if resolution == "detector":
-        return np.array([*DETECTOR_EDGES, sr / 2 + 1])
+    name, _, splits = resolution.partition(":")
+    if name == "detector":
+        extra = [float(f) for f in splits.split(":")] if splits else []
+        return np.array(sorted({*DETECTOR_EDGES, *extra}) + [sr / 2 + 1])
     n = PER_OCTAVE[resolution]
     top = int(np.floor(n * np.log2(sr / 2 / 62.5)))
     edges = 62.5 * 2.0 ** (np.arange(top + 1) / n)
@@ -127,6 +129,17 @@ def oracle_gaps(extents: list[tuple[float, float] | None], earlier_s: float = 0.
     return out
 
 
+def valid_resolution(resolution: str) -> bool:
+    """One of :data:`RESOLUTIONS`, or ``detector:F[:F...]`` with F in Hz."""
+    name, _, splits = resolution.partition(":")
+    if not splits:
+        return name in RESOLUTIONS
+    try:
+        return name == "detector" and all(float(f) > 0 for f in splits.split(":"))
+    except ValueError:
+        return False
+
+
 def split_of(wav: Path, root: Path) -> str:
     if root not in wav.parents:
         return "extra"
@@ -139,12 +152,14 @@ def main() -> int:
     ap.add_argument("--extra", type=Path, help="another labelled folder (mix/ with its "
                     "speech/), e.g. bench/voices.py's output")
     ap.add_argument("--resolutions", default=",".join(RESOLUTIONS),
-                    help=f"comma-separated, of {', '.join(RESOLUTIONS)}")
+                    help=f"comma-separated, of {', '.join(RESOLUTIONS)}; 'detector:125' "
+                         "(or detector:62.5:125, ...) splits the detector's bands at those Hz")
     args = ap.parse_args()
     resolutions = [r.strip() for r in args.resolutions.split(",")]
-    bad = [r for r in resolutions if r not in RESOLUTIONS]
+    bad = [r for r in resolutions if not valid_resolution(r)]
     if bad:
-        ap.error(f"--resolutions: unknown {', '.join(bad)}; expected {', '.join(RESOLUTIONS)}")
+        ap.error(f"--resolutions: unknown {', '.join(bad)}; expected {', '.join(RESOLUTIONS)}"
+                 " (detector:125 splits the detector's bands at 125 Hz too)")
     mixes = [w for root in (args.eval, args.extra) if root is not None
              for w in dev_files(root) if w.parent.name == "mix"]
     if not mixes:

@@ -48,6 +48,11 @@ def test_the_band_edges_follow_the_resolution():
     third = oracle_gaps.band_edges("third", SR)
     assert len(third) == 1 + 3 * 7 + 1 and third[-2] == pytest.approx(8000 / 2 ** (1 / 3))
     assert oracle_gaps.band_edges("fine", SR) is None
+    np.testing.assert_allclose(oracle_gaps.band_edges("detector:62.5:125", SR),
+                               [0, 62.5, 125, 250, 500, 1000, 2000, 4000, SR / 2 + 1])
+    assert oracle_gaps.valid_resolution("detector:125")
+    assert not oracle_gaps.valid_resolution("octave:125")
+    assert not oracle_gaps.valid_resolution("detector:x")
 
 
 def test_a_voice_the_music_does_not_cover_keeps_its_labelled_gaps():
