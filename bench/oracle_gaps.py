@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/oracle_gaps.py [--eval /work/shared/eval] [--extra DIR]
                                           [--resolutions fine,third,half,octave]
+                                          [--music stems|estimated]
 
 Not a detector: a measure of where the information lies. Each mix of the eval folder (and
 of ``--extra``, e.g. ``bench/voices.py``'s unseen voices) is the speech file it names times
@@ -22,8 +23,16 @@ What this tells: how far the masked word edges limit any detector that reads the
 a given resolution, knowing perfectly which cells are the voice's. It is optimistic (the
 stems are known and the rule sees every frame of the word, the future included) and it is
 not a bound on a learned detector's decisions, which can do better than a fixed widening.
+It looks for the voice only inside labelled words: it can shorten a word, never hear one
+in a pause, so it says nothing of the music's own events between the words.
+
+``--music estimated`` takes the stems' knowledge of the music away: each cell's music is
+the 20th percentile of the mixture's power there over the previous 2 s (causal), a cell is
+the voice's where the mixture stands 6 dB over that, and the voice's power there is the
+excess (the word's loudest frame, for the 40 dB rule, still comes from the voice stem).
+
 Scored like ``bench_gaps.py`` (``scoring.py``). Half a minute for the developer set and the
-unseen voices.
+unseen voices with the stems, a minute more with the music estimated.
 """
 
 from __future__ import annotations
@@ -50,6 +59,11 @@ FLOOR_DB = 40.0
 PER_OCTAVE = {"third": 3, "half": 2, "octave": 1}
 DETECTOR_EDGES = (0.0, 250.0, 500.0, 1000.0, 2000.0, 4000.0)
 RESOLUTIONS = ("fine", *PER_OCTAVE, "detector")
+# --music estimated: the music per cell from the mixture's recent past (no stems)
+ESTIMATE_S = 2.0
+ESTIMATE_EVERY = 5
+ESTIMATE_QUANTILE = 0.2
+ESTIMATE_OVER_DB = 6.0
 WIDEN_S = tuple(x / 1000 for x in range(-20, 81, 10))
 KINDS = ("mix+12", "mix+6", "mix+0")
 
@@ -96,13 +110,36 @@ def cells(x: np.ndarray, sr: int, edges: np.ndarray | None) -> np.ndarray:
                      for lo, hi in zip(edges, edges[1:])], 1)
 
 
+def estimated_music(mixture: np.ndarray) -> np.ndarray:
+    """Each cell's music as the mixture alone tells it, causally: the ``ESTIMATE_QUANTILE``
+    of the cell's power over the previous ``ESTIMATE_S`` (every ``ESTIMATE_EVERY``-th
+    frame of it); the first frame's own power for the first frame."""
+    span = int(round(ESTIMATE_S / HOP_S))
+    out = np.empty_like(mixture)
+    out[0] = mixture[0]
+    for t in range(1, len(mixture)):
+        past = mixture[max(0, t - span):t][::-1][::ESTIMATE_EVERY]
+        out[t] = np.quantile(past, ESTIMATE_QUANTILE, axis=0)
+    return out
+
+
 def audible_extents(voice: np.ndarray, music: np.ndarray, sr: int, words: list[dict],
-                    resolution: str) -> list[tuple[float, float] | None]:
+                    resolution: str, estimated: bool = False
+                    ) -> list[tuple[float, float] | None]:
     """Each word's first and last frame (s) where the voice, in the cells it dominates,
-    reaches ``FLOOR_DB`` under the word's loudest frame; None for a word masked whole."""
+    reaches ``FLOOR_DB`` under the word's loudest frame; None for a word masked whole.
+    ``estimated``: the music is not known but estimated from the mixture
+    (:func:`estimated_music`); a cell is the voice's where the mixture stands
+    ``ESTIMATE_OVER_DB`` over that, and the voice's power there is the excess."""
     edges = band_edges(resolution, sr)
-    v, m = cells(voice, sr, edges), cells(music, sr, edges)
-    heard = (v * (v > m)).sum(1)
+    v = cells(voice, sr, edges)
+    if estimated:
+        mix = cells(voice + music, sr, edges)
+        m = estimated_music(mix)
+        heard = ((mix - m) * (mix > m * 10 ** (ESTIMATE_OVER_DB / 10))).sum(1)
+    else:
+        m = cells(music, sr, edges)
+        heard = (v * (v > m)).sum(1)
     total = v.sum(1)
     out = []
     for w in words:
@@ -151,6 +188,10 @@ def main() -> int:
     ap.add_argument("--eval", type=Path, default=Path("/work/shared/eval"))
     ap.add_argument("--extra", type=Path, help="another labelled folder (mix/ with its "
                     "speech/), e.g. bench/voices.py's output")
+    ap.add_argument("--music", choices=("stems", "estimated"), default="stems",
+                    help="stems: the listener knows the music; estimated: it knows only "
+                         "the mixture, and takes each cell's music as its 20th percentile "
+                         "over the last 2 s (causal)")
     ap.add_argument("--resolutions", default=",".join(RESOLUTIONS),
                     help=f"comma-separated, of {', '.join(RESOLUTIONS)}; 'detector:125' "
                          "(or detector:62.5:125, ...) splits the detector's bands at those Hz")
@@ -165,8 +206,8 @@ def main() -> int:
     if not mixes:
         ap.error(f"{args.eval}: no mix/*.wav there")
     splits = ("dev", "held-out") + (("extra",) if args.extra else ())
-    print(f"{len(mixes)} mixes; an ideal listener's gaps, F1 (tp/fp/fn); widening fitted "
-          "on dev per SNR (ms: next word earlier / word end later)\n")
+    print(f"{len(mixes)} mixes, music {args.music}; an ideal listener's gaps, F1 (tp/fp/fn); "
+          "widening fitted on dev per SNR (ms: next word earlier / word end later)\n")
     print("| cells | kind | widening | " + " | ".join(splits) + " | dev, no widening |")
     print("|---|---|---|" + "---|" * (len(splits) + 1))
     stem = {w: stems(w) for w in mixes}
@@ -174,7 +215,8 @@ def main() -> int:
         rows = []
         for w, (voice, music, sr, labels) in stem.items():
             rows.append((split_of(w, args.eval), scoring.label_kind(labels), labels["gaps"],
-                         audible_extents(voice, music, sr, labels["words"], resolution)))
+                         audible_extents(voice, music, sr, labels["words"], resolution,
+                                         args.music == "estimated")))
         for kind in KINDS:
             def score(split, a, b):
                 return scoring.summarise([
