@@ -48,7 +48,7 @@ import numpy as np  # noqa: E402
 import soundfile as sf  # noqa: E402
 
 import scoring  # noqa: E402
-from train_gaps import dev_files, is_held_out  # noqa: E402
+from train_gaps import dev_files, split_of  # noqa: E402
 
 WINDOW_S = 0.032
 HOP_S = 0.005
@@ -175,12 +175,6 @@ def valid_resolution(resolution: str) -> bool:
         return name == "detector" and all(float(f) > 0 for f in splits.split(":"))
     except ValueError:
         return False
-
-
-def split_of(wav: Path, root: Path) -> str:
-    if root not in wav.parents:
-        return "extra"
-    return "held-out" if is_held_out(wav) else "dev"
 
 
 def main() -> int:

@@ -40,15 +40,9 @@ import numpy as np  # noqa: E402
 import cv_gaps  # noqa: E402
 import scoring  # noqa: E402
 import train_gaps  # noqa: E402
+from train_gaps import split_of  # noqa: E402
 
 KINDS = ("speech", "mix+12", "mix+6", "mix+0")
-
-
-def split_of(wav: Path, root: Path) -> str:
-    """``dev`` or ``held-out`` for a developer-set file, ``extra`` for any other."""
-    if root not in wav.parents:
-        return "extra"
-    return "held-out" if train_gaps.is_held_out(wav) else "dev"
 
 
 def f1_table(model: dict, measured: dict, rate: int, root: Path) -> dict[tuple[str, str], float]:

@@ -55,6 +55,14 @@ def is_held_out(wav: Path) -> bool:
     return any(wav.name.startswith(h) for h in HELD_OUT)
 
 
+def split_of(wav: Path, root: Path) -> str:
+    """``dev`` or ``held-out`` for a file of the developer set at ``root``, ``extra`` for
+    any other (another labelled folder, e.g. bench/voices.py's)."""
+    if root not in wav.parents:
+        return "extra"
+    return "held-out" if is_held_out(wav) else "dev"
+
+
 def dev_files(root: Path) -> list[Path]:
     """Every labelled wav of an eval-layout folder (``speech/``, ``mix/``), sorted."""
     return sorted([*root.glob("speech/*.wav"), *root.glob("mix/*.wav")])
