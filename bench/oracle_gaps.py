@@ -83,15 +83,25 @@ def stems(wav: Path) -> tuple[np.ndarray, np.ndarray, int, dict]:
     return voice, y - voice, sr, labels
 
 
+def parse_resolution(resolution: str) -> tuple[str, tuple[float, ...]]:
+    """``(name, extra band edges in Hz)``: one of :data:`RESOLUTIONS`, or
+    ``detector:F[:F...]`` (the detector's bands split at F > 0 Hz too); ValueError
+    otherwise."""
+    name, _, splits = resolution.partition(":")
+    extra = tuple(float(f) for f in splits.split(":")) if splits else ()
+    if name not in RESOLUTIONS or (extra and (name != "detector" or min(extra) <= 0)):
+        raise ValueError(f"unknown resolution {resolution!r}")
+    return name, extra
+
+
 def band_edges(resolution: str, sr: int) -> np.ndarray | None:
     """Band edges in Hz for ``resolution`` (None: every FFT bin)."""
-    if resolution == "fine":
+    name, extra = parse_resolution(resolution)
+    if name == "fine":
         return None
-    name, _, splits = resolution.partition(":")
     if name == "detector":
-        extra = [float(f) for f in splits.split(":")] if splits else []
         return np.array(sorted({*DETECTOR_EDGES, *extra}) + [sr / 2 + 1])
-    n = PER_OCTAVE[resolution]
+    n = PER_OCTAVE[name]
     top = int(np.floor(n * np.log2(sr / 2 / 62.5)))
     edges = 62.5 * 2.0 ** (np.arange(top + 1) / n)
     return np.concatenate([[0.0], edges[:-1], [sr / 2 + 1]])
@@ -167,14 +177,12 @@ def oracle_gaps(extents: list[tuple[float, float] | None], earlier_s: float = 0.
 
 
 def valid_resolution(resolution: str) -> bool:
-    """One of :data:`RESOLUTIONS`, or ``detector:F[:F...]`` with F in Hz."""
-    name, _, splits = resolution.partition(":")
-    if not splits:
-        return name in RESOLUTIONS
+    """Whether :func:`parse_resolution` reads ``resolution``."""
     try:
-        return name == "detector" and all(float(f) > 0 for f in splits.split(":"))
+        parse_resolution(resolution)
     except ValueError:
         return False
+    return True
 
 
 def main() -> int:
