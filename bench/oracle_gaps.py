@@ -107,15 +107,19 @@ def band_edges(resolution: str, sr: int) -> np.ndarray | None:
     return np.concatenate([[0.0], edges[:-1], [sr / 2 + 1]])
 
 
-def cells(x: np.ndarray, sr: int, edges: np.ndarray | None) -> np.ndarray:
-    """Power per frame (every ``HOP_S``, centred) and cell: ``(frames, cells)``."""
+def spectrum(x: np.ndarray, sr: int) -> np.ndarray:
+    """Power per frame (every ``HOP_S``, centred) and FFT bin: ``(frames, bins)``."""
     win, hop = int(round(WINDOW_S * sr)), int(round(HOP_S * sr))
     pad = np.pad(x, (win // 2, win // 2))
     idx = np.arange(0, len(x), hop)[:, None] + np.arange(win)[None, :]
-    power = np.abs(np.fft.rfft(pad[idx] * np.hanning(win), axis=1)) ** 2
+    return np.abs(np.fft.rfft(pad[idx] * np.hanning(win), axis=1)) ** 2
+
+
+def cells(power: np.ndarray, sr: int, edges: np.ndarray | None) -> np.ndarray:
+    """A :func:`spectrum`'s power per frame and cell: ``(frames, cells)``."""
     if edges is None:
         return power
-    freqs = np.fft.rfftfreq(win, 1 / sr)
+    freqs = np.fft.rfftfreq(int(round(WINDOW_S * sr)), 1 / sr)
     return np.stack([power[:, (freqs >= lo) & (freqs < hi)].sum(1)
                      for lo, hi in zip(edges, edges[1:])], 1)
 
@@ -141,15 +145,22 @@ def audible_extents(voice: np.ndarray, music: np.ndarray, sr: int, words: list[d
     ``estimated``: the music is not known but estimated from the mixture
     (:func:`estimated_music`); a cell is the voice's where the mixture stands
     ``ESTIMATE_OVER_DB`` over that, and the voice's power there is the excess."""
+    return extents_of(spectrum(voice, sr), spectrum(voice + music if estimated else music, sr),
+                      sr, words, resolution, estimated)
+
+
+def extents_of(voice: np.ndarray, other: np.ndarray, sr: int, words: list[dict],
+               resolution: str, estimated: bool) -> list[tuple[float, float] | None]:
+    """:func:`audible_extents` from the stems' :func:`spectrum`: the voice's, and the
+    music's (or, ``estimated``, the mixture's); each file's spectra serve every
+    resolution."""
     edges = band_edges(resolution, sr)
-    v = cells(voice, sr, edges)
+    v, o = cells(voice, sr, edges), cells(other, sr, edges)
     if estimated:
-        mix = cells(voice + music, sr, edges)
-        m = estimated_music(mix)
-        heard = ((mix - m) * (mix > m * 10 ** (ESTIMATE_OVER_DB / 10))).sum(1)
+        m = estimated_music(o)
+        heard = ((o - m) * (o > m * 10 ** (ESTIMATE_OVER_DB / 10))).sum(1)
     else:
-        m = cells(music, sr, edges)
-        heard = (v * (v > m)).sum(1)
+        heard = (v * (v > o)).sum(1)
     total = v.sum(1)
     out = []
     for w in words:
@@ -212,13 +223,16 @@ def main() -> int:
           "widening fitted on dev per SNR (ms: next word earlier / word end later)\n")
     print("| cells | kind | widening | " + " | ".join(splits) + " | dev, no widening |")
     print("|---|---|---|" + "---|" * (len(splits) + 1))
-    stem = {w: stems(w) for w in mixes}
-    for resolution in resolutions:
-        rows = []
-        for w, (voice, music, sr, labels) in stem.items():
-            rows.append((split_of(w, args.eval), scoring.label_kind(labels), labels["gaps"],
-                         audible_extents(voice, music, sr, labels["words"], resolution,
-                                         args.music == "estimated")))
+    estimated = args.music == "estimated"
+    found: dict[str, list] = {r: [] for r in resolutions}
+    for w in mixes:  # each file's spectra once, for every resolution
+        voice, music, sr, labels = stems(w)
+        v, other = spectrum(voice, sr), spectrum(voice + music if estimated else music, sr)
+        for resolution in resolutions:
+            found[resolution].append((
+                split_of(w, args.eval), scoring.label_kind(labels), labels["gaps"],
+                extents_of(v, other, sr, labels["words"], resolution, estimated)))
+    for resolution, rows in found.items():
         for kind in KINDS:
             def score(split, a, b):
                 return scoring.summarise([
