@@ -107,9 +107,14 @@ def band_edges(resolution: str, sr: int) -> np.ndarray | None:
     return np.concatenate([[0.0], edges[:-1], [sr / 2 + 1]])
 
 
+def window_samples(sr: int) -> int:
+    """The analysis frame's length at ``sr`` (``WINDOW_S``), in samples."""
+    return int(round(WINDOW_S * sr))
+
+
 def spectrum(x: np.ndarray, sr: int) -> np.ndarray:
     """Power per frame (every ``HOP_S``, centred) and FFT bin: ``(frames, bins)``."""
-    win, hop = int(round(WINDOW_S * sr)), int(round(HOP_S * sr))
+    win, hop = window_samples(sr), int(round(HOP_S * sr))
     pad = np.pad(x, (win // 2, win // 2))
     idx = np.arange(0, len(x), hop)[:, None] + np.arange(win)[None, :]
     return np.abs(np.fft.rfft(pad[idx] * np.hanning(win), axis=1)) ** 2
@@ -119,7 +124,7 @@ def cells(power: np.ndarray, sr: int, edges: np.ndarray | None) -> np.ndarray:
     """A :func:`spectrum`'s power per frame and cell: ``(frames, cells)``."""
     if edges is None:
         return power
-    freqs = np.fft.rfftfreq(int(round(WINDOW_S * sr)), 1 / sr)
+    freqs = np.fft.rfftfreq(window_samples(sr), 1 / sr)
     return np.stack([power[:, (freqs >= lo) & (freqs < hi)].sum(1)
                      for lo, hi in zip(edges, edges[1:])], 1)
 
@@ -145,8 +150,15 @@ def audible_extents(voice: np.ndarray, music: np.ndarray, sr: int, words: list[d
     ``estimated``: the music is not known but estimated from the mixture
     (:func:`estimated_music`); a cell is the voice's where the mixture stands
     ``ESTIMATE_OVER_DB`` over that, and the voice's power there is the excess."""
-    return extents_of(spectrum(voice, sr), spectrum(voice + music if estimated else music, sr),
-                      sr, words, resolution, estimated)
+    return extents_of(*stem_spectra(voice, music, sr, estimated), sr, words, resolution,
+                      estimated)
+
+
+def stem_spectra(voice: np.ndarray, music: np.ndarray, sr: int,
+                 estimated: bool) -> tuple[np.ndarray, np.ndarray]:
+    """The two :func:`spectrum` that :func:`extents_of` reads: the voice's, and the
+    music's (or, ``estimated``, the mixture's, the music being unknown)."""
+    return spectrum(voice, sr), spectrum(voice + music if estimated else music, sr)
 
 
 def extents_of(voice: np.ndarray, other: np.ndarray, sr: int, words: list[dict],
@@ -227,7 +239,7 @@ def main() -> int:
     found: dict[str, list] = {r: [] for r in resolutions}
     for w in mixes:  # each file's spectra once, for every resolution
         voice, music, sr, labels = stems(w)
-        v, other = spectrum(voice, sr), spectrum(voice + music if estimated else music, sr)
+        v, other = stem_spectra(voice, music, sr, estimated)
         for resolution in resolutions:
             found[resolution].append((
                 split_of(w, args.eval), scoring.label_kind(labels), labels["gaps"],
