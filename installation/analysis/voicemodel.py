@@ -44,12 +44,13 @@ from installation.analysis.gapkernel import (BAND_FIELDS, BAND_TAPS, BANDS, FLUX
                                              GATE_SPAN_S, MAX_FLUX_LAG, MAX_GATE_BLOCKS,
                                              N_BANDS, N_CONSTS, RING_FIELDS, S_NET, S_Z,
                                              network_slots, voice_block, voice_many)
+from installation.analysis.partials import PARTIAL_TAPS
 from installation.analysis.taps import DECIMATE_FROM
 
 BASE_FEATURES: tuple[str, ...] = (
     *(f"snr_{b}" for b in BANDS), *(f"shape_{b}" for b in BANDS[1:]),
     *(f"flux_{b}" for b in BANDS), "voicing", "onset", "music_voicing",
-    *(f"drop_{b}" for b in BANDS), *(f"rel_{b}" for b in BANDS))
+    *(f"drop_{b}" for b in BANDS), *(f"rel_{b}" for b in BANDS), *PARTIAL_TAPS)
 N_FEATURES = len(BASE_FEATURES)
 # Two models: the graph measures the bands decimated from 32 kHz up ("hi": trained at
 # 48 and 44.1 kHz) and at the engine rate below ("lo": trained at 22.05, 16 and 8 kHz).

@@ -1,0 +1,219 @@
+"""The gap detector's fine-resolution cues: what is new in a short spectrum, and how it moves.
+
+The band meter (:mod:`~installation.analysis.bands`) hears octaves; inside an octave a
+voice's partials and a song's sit side by side. An ideal listener that splits the spectrum
+into FFT bins (``bench/oracle_gaps.py``) hears every word edge through the music, even when
+it judges the music from its own recent past alone. This meter gives the detector that view:
+once per block, a ~32 ms Hann frame of the same samples the band meter reads (decimated the
+same way), its power spectrum from 100 Hz to 4 kHz, and for each bin a causal background (in
+dB: a running median, which steps ``TRACK_DB_S`` / 2 dB a second up while the bin stands
+over it and as much down while it stands under: a held chord, a room). A bin is *fresh*
+while it stands ``FRESH_DB`` or more over its background (a steady noise's bins flutter
+over their median by that less than 2 % of the time). Four level-free cues per block, written into the tap row after the band meter's:
+
+- ``fresh``: the share of the frame's power in fresh bins (a voice over a held chord: its
+  partials fall between the chord's);
+- ``rising``: of that fresh power, the share in bins that rose 3 dB or more since the last
+  frame (attacks and glides);
+- ``age``: how long, power-weighted, the fresh bins have been fresh (s, at most 1): a
+  note's partials stay fresh in the same bins as it decays, a voice's glide on to others;
+- ``fresh_db``: how far the fresh bins stand over their background (dB / 10, 0 to 5).
+
+The spectrum is a radix-2 FFT of the real frame (as a complex one of half its length) in
+compiled code, in one call per block with the cues; no allocation after start-up.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from installation.analysis.taps import TAP_INDEX, gap_band_decimation
+
+PARTIAL_TAPS = ("fresh", "rising", "age", "fresh_db")
+FIRST_PARTIAL_TAP = TAP_INDEX[PARTIAL_TAPS[0]]
+assert [TAP_INDEX[t] for t in PARTIAL_TAPS] == list(
+    range(FIRST_PARTIAL_TAP, FIRST_PARTIAL_TAP + len(PARTIAL_TAPS)))
+FRAME_S = 0.032
+LOW_HZ = 100.0
+HIGH_HZ = 4000.0
+FRESH_DB = 10.0
+RISE_DB = 3.0
+TRACK_DB_S = 30.0
+MAX_AGE_S = 1.0
+SILENT_POWER = 1e-14  # a frame below this (summed over its bins) reads no cue
+
+# The state array: a header, then the frame's ring of samples, the Hann window, the
+# twiddles (cos, sin) of the frame's FFT size, the bit reversal of half of it, the half-size
+# FFT's work arrays (real, imaginary), then per bin of LOW_HZ..HIGH_HZ its background, last
+# power and age (s). Powers, not dB: the median steps by a factor, the thresholds compare
+# powers (the same decisions as in dB, without a logarithm per bin).
+(H_FRAME, H_FFT, H_K0, H_K1, H_STEP, H_BLOCK_S, H_SEEN, H_HEAD) = range(8)
+N_HEADER = 8
+FRESH_RATIO = 10.0 ** (FRESH_DB / 10.0)
+RISE_RATIO = 10.0 ** (RISE_DB / 10.0)
+TINY = 1e-30  # every bin's power is at least this (a silent bin has a background too)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _layout(frame: int, fft: int, bins: int) -> tuple[int, ...]:
+    """Where the ring, window, cos, sin, bit reversal, work arrays (real, imaginary),
+    backgrounds, last powers and ages start, and where the state ends."""
+    ring = N_HEADER
+    window = ring + frame
+    cos = window + frame
+    sin = cos + fft // 2
+    rev = sin + fft // 2
+    re = rev + fft // 2
+    im = re + fft // 2
+    back = im + fft // 2
+    last = back + bins
+    age = last + bins
+    return ring, window, cos, sin, rev, re, im, back, last, age, age + bins
+
+
+@njit(cache=True, nogil=True)
+def _fft(st, n, cos, sin, rev, re, im) -> None:
+    """In place, radix 2, of size ``n`` (half the frame's FFT size, whose twiddles ``cos``
+    and ``sin`` hold: every other one is this size's)."""
+    for i in range(n):
+        j = int(st[rev + i])
+        if j > i:
+            t = st[re + i]
+            st[re + i] = st[re + j]
+            st[re + j] = t
+            t = st[im + i]
+            st[im + i] = st[im + j]
+            st[im + j] = t
+    size = 2
+    while size <= n:
+        half = size // 2
+        stride = 2 * (n // size)
+        for start in range(0, n, size):
+            for k in range(half):
+                wr = st[cos + k * stride]
+                wi = st[sin + k * stride]
+                a = re + start + k
+                b = a + half
+                ai = im + start + k
+                bi = ai + half
+                tr = wr * st[b] - wi * st[bi]
+                ti = wr * st[bi] + wi * st[b]
+                st[b] = st[a] - tr
+                st[bi] = st[ai] - ti
+                st[a] += tr
+                st[ai] += ti
+        size *= 2
+
+
+@njit(cache=True, nogil=True)
+def measure_partials(samples, st, out) -> None:
+    """Push the block's (decimated) ``samples`` into the frame, take its spectrum and write
+    the four cues into the tap row ``out`` from ``FIRST_PARTIAL_TAP`` (0 until a whole
+    frame has been seen, and in a silent frame).
+
+    The frame is real: its even and odd samples go in as one complex sequence of half the
+    length, and each bin is recovered from that transform's bins k and n/2 - k."""
+    frame = int(st[H_FRAME])
+    fft = int(st[H_FFT])
+    k0 = int(st[H_K0])
+    k1 = int(st[H_K1])
+    ring, window, cos, sin, rev, re, im, back, last, age, _ = _layout(frame, fft, k1 - k0)
+    head = int(st[H_HEAD])
+    for i in range(samples.shape[0]):
+        x = samples[i]
+        st[ring + head] = x if -1e3 <= x <= 1e3 else 0.0
+        head += 1
+        if head == frame:
+            head = 0
+    st[H_HEAD] = head
+    seen = st[H_SEEN] + samples.shape[0]
+    st[H_SEEN] = seen
+    for i in range(4):
+        out[FIRST_PARTIAL_TAP + i] = 0.0
+    if seen < frame:
+        return
+    half = fft // 2
+    for m in range(half):  # oldest sample first, zero-padded to the FFT's size
+        i = 2 * m
+        st[re + m] = st[ring + (head + i) % frame] * st[window + i] if i < frame else 0.0
+        i += 1
+        st[im + m] = st[ring + (head + i) % frame] * st[window + i] if i < frame else 0.0
+    _fft(st, half, cos, sin, rev, re, im)
+    gain = st[H_STEP]
+    block_s = st[H_BLOCK_S]
+    first = seen - samples.shape[0] < frame  # the first whole frame: backgrounds start here
+    total = fresh = rising = under = aged = 0.0
+    for k in range(k0, k1):
+        zr = st[re + k]
+        zi = st[im + k]
+        cr = st[re + half - k]
+        ci = -st[im + half - k]
+        er = 0.5 * (zr + cr)  # the even samples' transform ...
+        ei = 0.5 * (zi + ci)
+        odr = 0.5 * (zi - ci)  # ... and the odd ones', (z - conj) / 2i
+        odi = -0.5 * (zr - cr)
+        wr = st[cos + k]
+        wi = st[sin + k]
+        xr = er + wr * odr - wi * odi
+        xi = ei + wr * odi + wi * odr
+        p = xr * xr + xi * xi + TINY
+        j = k - k0
+        b = p if first else st[back + j]
+        prev = p if first else st[last + j]
+        total += p
+        if p >= FRESH_RATIO * b:
+            fresh += p
+            under += b
+            if p >= RISE_RATIO * prev:
+                rising += p
+            a = st[age + j] + block_s
+            st[age + j] = a
+            aged += p * (a if a < MAX_AGE_S else MAX_AGE_S)
+        else:
+            st[age + j] = 0.0
+        st[back + j] = b * gain if p > b else b / gain
+        st[last + j] = p
+    if total < SILENT_POWER or fresh <= 0.0:
+        return
+    out[FIRST_PARTIAL_TAP] = fresh / total
+    out[FIRST_PARTIAL_TAP + 1] = rising / fresh
+    out[FIRST_PARTIAL_TAP + 2] = aged / fresh
+    db = math.log10(fresh / under)  # dB / 10 over the background's power
+    out[FIRST_PARTIAL_TAP + 3] = 5.0 if db > 5.0 else db
+
+
+class PartialMeter:
+    """The fine-resolution cues of one stream, block by block: :meth:`measure` reads the
+    block's samples at the bands' rate (``sample_rate`` / the bands' decimation)."""
+
+    def __init__(self, sample_rate: float, block_size: int) -> None:
+        factor = gap_band_decimation(sample_rate)
+        rate = sample_rate / factor
+        frame = int(round(FRAME_S * rate))
+        fft = 1 << (frame - 1).bit_length()
+        k0 = int(math.ceil(LOW_HZ * fft / rate))
+        k1 = min(int(HIGH_HZ * fft / rate) + 1, fft // 2)
+        block_s = block_size / sample_rate
+        ring, window, cos, sin, rev, _, _, _, _, _, end = _layout(frame, fft, k1 - k0)
+        self.state = np.zeros(end)
+        step = 10.0 ** (0.5 * TRACK_DB_S * block_s / 10.0)  # the median's step, a factor
+        self.state[:N_HEADER] = (frame, fft, k0, k1, step, block_s, 0, 0)
+        self.state[window:window + frame] = np.hanning(frame + 2)[1:-1]
+        angle = -2.0 * np.pi * np.arange(fft // 2) / fft
+        self.state[cos:cos + fft // 2] = np.cos(angle)
+        self.state[sin:sin + fft // 2] = np.sin(angle)
+        bits = fft.bit_length() - 2  # of the half-size FFT
+        self.state[rev:rev + fft // 2] = [int(format(i, f"0{bits}b")[::-1], 2)
+                                          for i in range(fft // 2)]
+        self.rate = rate
+        self.fft = fft
+        # Load the compiled call now (numba's disk cache), not on a stream's first block.
+        measure_partials(np.zeros(1), self.state.copy(), np.zeros(len(TAP_INDEX)))
+
+    def measure(self, samples: np.ndarray, row: np.ndarray) -> None:
+        """Advance over one block's ``samples`` (float64, at :attr:`rate`); fill ``row``'s
+        cues."""
+        measure_partials(samples, self.state, row)
