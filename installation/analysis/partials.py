@@ -4,12 +4,15 @@ The band meter (:mod:`~installation.analysis.bands`) hears octaves; inside an oc
 voice's partials and a song's sit side by side. An ideal listener that splits the spectrum
 into FFT bins (``bench/oracle_gaps.py``) hears every word edge through the music, even when
 it judges the music from its own recent past alone. This meter gives the detector that view:
-once per block, a ~32 ms Hann frame of the same samples the band meter reads (decimated the
-same way), its power spectrum from 100 Hz to 4 kHz, and for each bin a causal background (in
-dB: a running median, which steps ``TRACK_DB_S`` / 2 dB a second up while the bin stands
-over it and as much down while it stands under: a held chord, a room). A bin is *fresh*
+once every ~16 ms (``SPECTRUM_PERIOD_S``, in whole blocks: every block at 8-22.05 kHz, every
+third at 44.1 and 48 kHz), a ~32 ms Hann frame of the same samples the band meter reads
+(decimated the same way), its power spectrum from 100 Hz to 4 kHz, and for each bin a
+causal background (in dB: a running median, which steps ``TRACK_DB_S`` / 2 dB a second up
+while the bin stands over it and as much down while it stands under: a held chord, a
+room). A bin is *fresh*
 while it stands ``FRESH_DB`` or more over its background (a steady noise's bins flutter
-over their median by that less than 2 % of the time). Four level-free cues per block, written into the tap row after the band meter's:
+over their median by that less than 2 % of the time). Four level-free cues per spectrum,
+written into the tap row after the band meter's (and held there until the next spectrum):
 
 - ``fresh``: the share of the frame's power in fresh bins (a voice over a held chord: its
   partials fall between the chord's);
@@ -20,7 +23,8 @@ over their median by that less than 2 % of the time). Four level-free cues per b
 - ``fresh_db``: how far the fresh bins stand over their background (dB / 10, 0 to 5).
 
 The spectrum is a radix-2 FFT of the real frame (as a complex one of half its length) in
-compiled code, in one call per block with the cues; no allocation after start-up.
+compiled code, in one call per block with the cues (a block between two spectra only
+stores its samples); no allocation after start-up.
 """
 
 from __future__ import annotations
@@ -42,6 +46,9 @@ HIGH_HZ = 4000.0
 FRESH_DB = 10.0
 RISE_DB = 3.0
 TRACK_DB_S = 30.0
+# A spectrum every this many seconds, in whole blocks (at least one): every 256-sample
+# block at 8-22.05 kHz, every third at 44.1 and 48 kHz.
+SPECTRUM_PERIOD_S = 0.016
 MAX_AGE_S = 1.0
 SILENT_POWER = 1e-14  # a frame below this (summed over its bins) reads no cue
 
@@ -50,8 +57,13 @@ SILENT_POWER = 1e-14  # a frame below this (summed over its bins) reads no cue
 # FFT's work arrays (real, imaginary), then per bin of LOW_HZ..HIGH_HZ its background, last
 # power and age (s). Powers, not dB: the median steps by a factor, the thresholds compare
 # powers (the same decisions as in dB, without a logarithm per bin).
-(H_FRAME, H_FFT, H_K0, H_K1, H_STEP, H_BLOCK_S, H_SEEN, H_HEAD) = range(8)
-N_HEADER = 8
+# The header: the frame's length, the FFT's size, the bins k0..k1, the median's step (a
+# factor per spectrum), the time between spectra (s), samples seen, the ring's head, blocks
+# per spectrum, blocks since the last one, whether the backgrounds have started, and the
+# last spectrum's four cues (held until the next).
+(H_FRAME, H_FFT, H_K0, H_K1, H_STEP, H_PERIOD_S, H_SEEN, H_HEAD, H_HOP, H_COUNT, H_STARTED,
+ H_CUES) = range(12)
+N_HEADER = H_CUES + 4
 FRESH_RATIO = 10.0 ** (FRESH_DB / 10.0)
 RISE_RATIO = 10.0 ** (RISE_DB / 10.0)
 TINY = 1e-30  # every bin's power is at least this (a silent bin has a background too)
@@ -131,10 +143,21 @@ def measure_partials(samples, st, out) -> None:
     st[H_HEAD] = head
     seen = st[H_SEEN] + samples.shape[0]
     st[H_SEEN] = seen
+    if seen < frame:
+        st[H_COUNT] = st[H_HOP] - 1.0  # the first whole frame takes a spectrum
+        for i in range(4):
+            out[FIRST_PARTIAL_TAP + i] = 0.0
+        return
+    count = st[H_COUNT] + 1.0
+    if count < st[H_HOP]:  # between two spectra the last one's cues hold
+        st[H_COUNT] = count
+        for i in range(4):
+            out[FIRST_PARTIAL_TAP + i] = st[H_CUES + i]
+        return
+    st[H_COUNT] = 0.0
     for i in range(4):
         out[FIRST_PARTIAL_TAP + i] = 0.0
-    if seen < frame:
-        return
+        st[H_CUES + i] = 0.0
     half = fft // 2
     for m in range(half):  # oldest sample first, zero-padded to the FFT's size
         i = 2 * m
@@ -143,8 +166,9 @@ def measure_partials(samples, st, out) -> None:
         st[im + m] = st[ring + (head + i) % frame] * st[window + i] if i < frame else 0.0
     _fft(st, half, cos, sin, rev, re, im)
     gain = st[H_STEP]
-    block_s = st[H_BLOCK_S]
-    first = seen - samples.shape[0] < frame  # the first whole frame: backgrounds start here
+    period_s = st[H_PERIOD_S]
+    first = st[H_STARTED] == 0.0  # the first spectrum: the backgrounds start from it
+    st[H_STARTED] = 1.0
     total = fresh = rising = under = aged = 0.0
     for k in range(k0, k1):
         zr = st[re + k]
@@ -169,7 +193,7 @@ def measure_partials(samples, st, out) -> None:
             under += b
             if p >= RISE_RATIO * prev:
                 rising += p
-            a = st[age + j] + block_s
+            a = st[age + j] + period_s
             st[age + j] = a
             aged += p * (a if a < MAX_AGE_S else MAX_AGE_S)
         else:
@@ -178,11 +202,13 @@ def measure_partials(samples, st, out) -> None:
         st[last + j] = p
     if total < SILENT_POWER or fresh <= 0.0:
         return
-    out[FIRST_PARTIAL_TAP] = fresh / total
-    out[FIRST_PARTIAL_TAP + 1] = rising / fresh
-    out[FIRST_PARTIAL_TAP + 2] = aged / fresh
     db = math.log10(fresh / under)  # dB / 10 over the background's power
-    out[FIRST_PARTIAL_TAP + 3] = 5.0 if db > 5.0 else db
+    st[H_CUES] = fresh / total
+    st[H_CUES + 1] = rising / fresh
+    st[H_CUES + 2] = aged / fresh
+    st[H_CUES + 3] = 5.0 if db > 5.0 else db
+    for i in range(4):
+        out[FIRST_PARTIAL_TAP + i] = st[H_CUES + i]
 
 
 class PartialMeter:
@@ -196,11 +222,13 @@ class PartialMeter:
         fft = 1 << (frame - 1).bit_length()
         k0 = int(math.ceil(LOW_HZ * fft / rate))
         k1 = min(int(HIGH_HZ * fft / rate) + 1, fft // 2)
-        block_s = block_size / sample_rate
+        hop = max(1, round(SPECTRUM_PERIOD_S * sample_rate / block_size))
+        period_s = hop * block_size / sample_rate
         ring, window, cos, sin, rev, _, _, _, _, _, end = _layout(frame, fft, k1 - k0)
         self.state = np.zeros(end)
-        step = 10.0 ** (0.5 * TRACK_DB_S * block_s / 10.0)  # the median's step, a factor
-        self.state[:N_HEADER] = (frame, fft, k0, k1, step, block_s, 0, 0)
+        step = 10.0 ** (0.5 * TRACK_DB_S * period_s / 10.0)  # the median's step, a factor
+        self.state[:H_CUES] = (frame, fft, k0, k1, step, period_s, 0, 0, hop, 0, 0)
+        self.hop = hop
         self.state[window:window + frame] = np.hanning(frame + 2)[1:-1]
         angle = -2.0 * np.pi * np.arange(fft // 2) / fft
         self.state[cos:cos + fft // 2] = np.cos(angle)
