@@ -10,7 +10,7 @@ purpose: numba's disk cache checks only the file of the function it compiled, so
 that called into another module's compiled code could load a stale copy of it.
 
 The likelihood (:func:`voice_block`) reads the short band levels of a tap row, the
-voicing and the onset strength, computes the cues of ``BASE_FEATURES`` (see voicemodel)
+voicing and the onset strength, computes the cues of ``FAMILY_FEATURES`` (see voicemodel)
 and runs the network. The decisions (:func:`decide`) smooth the likelihood, run the
 hysteresis state machine and back-date boundaries (see
 :class:`~installation.analysis.gaps.GapDetector`).
@@ -334,8 +334,9 @@ def voice_block(state, ring, wx, bx, wh, bh, wo, consts, row, t_sig, voicing, on
     x[base] = voicing
     x[base + 1] = (30.0 if onset_db > 30.0 else onset_db) * 0.1
     x[base + 2] = music - voicing
-    # the fine-resolution cues (analysis.partials), as measured: already level-free
-    for i in range(FINE_TAPS.shape[0]):
+    # the fine-resolution cues (analysis.partials), as measured (already level-free), for
+    # a model that reads them (voicemodel.FAMILY_FEATURES: its features follow the base)
+    for i in range(x.shape[0] - (5 * n_bands + 2)):
         v = row[FINE_TAPS[i]]
         x[5 * n_bands + 2 + i] = v if -10.0 <= v <= 10.0 else 0.0
     # The network steps once per the model's step span (voicemodel.net_lag: every block,

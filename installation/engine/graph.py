@@ -16,6 +16,7 @@ import pyo
 from installation.analysis.bands import FIRST_TAP, N_METER_TAPS, BandMeter
 from installation.analysis.partials import PARTIAL_TAPS, PartialMeter
 from installation.analysis.taps import TAPS, decimation
+from installation.analysis.voicemodel import reads_partials
 from installation.config import AnalysisConfig
 
 LEVEL_WINDOW_S = 0.0213  # 1024 samples at 48 kHz
@@ -88,7 +89,10 @@ class AnalysisGraph:
         # TableFill copies into a table in C: the same filters as pyo objects cost more.
         block_size = int(server.getBufferSize())
         self.bands = BandMeter(sample_rate, block_size)
-        self.partials = PartialMeter(sample_rate, block_size)
+        # The partial meter's cues only where the rate's model reads them (the lo model's);
+        # elsewhere their taps stay 0.
+        self.partials = (PartialMeter(sample_rate, block_size)
+                         if reads_partials(sample_rate) else None)
         self._band_table = pyo.DataTable(size=2 * block_size)
         self._band_buffer = np.asarray(self._band_table.getBuffer())
         fill = keep(pyo.TableFill(x, self._band_table))
@@ -115,7 +119,8 @@ class AnalysisGraph:
         for i, get in enumerate(self._getters):
             out[i] = get()
         self.bands.measure(self._band_buffer, int(self._band_end()), out)
-        self.partials.measure(self.bands.samples, out)
+        if self.partials is not None:
+            self.partials.measure(self.bands.samples, out)
 
     def stop(self) -> None:
         for obj in self._objects:
