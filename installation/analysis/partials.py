@@ -4,12 +4,11 @@ The band meter (:mod:`~installation.analysis.bands`) hears octaves; inside an oc
 voice's partials and a song's sit side by side. An ideal listener that splits the spectrum
 into FFT bins (``bench/oracle_gaps.py``) hears every word edge through the music, even when
 it judges the music from its own recent past alone. This meter gives the detector that view:
-once every ~32 ms (``SPECTRUM_PERIOD_S``, in whole blocks: every 256-sample block at 8 kHz,
-every second at 16 kHz, every third at 22.05 kHz), a ~32 ms Hann frame of the same samples
-the band meter reads (decimated the same way), its power spectrum from 100 Hz to 4 kHz,
-and for each bin a causal background (in dB: a running median, which steps ``TRACK_DB_S``
-/ 2 dB a second up while the bin stands over it and as much down while it stands under: a
-held chord, a room). A bin is *fresh* while it stands ``FRESH_DB`` or more over its
+once every ~16 ms (``SPECTRUM_PERIOD_S``, in whole blocks: every 256-sample block at 8, 16
+and 22.05 kHz), a ~32 ms Hann frame of the same samples the band meter reads (decimated the
+same way), its power spectrum from 100 Hz to 4 kHz, and for each bin a causal background
+(in dB: a running median, which steps ``TRACK_DB_S`` / 2 dB a second up while the bin
+stands over it and as much down while it stands under: a held chord, a room). A bin is *fresh* while it stands ``FRESH_DB`` or more over its
 background (a steady noise's bins flutter over their median by that less than 2 % of the
 time). Only the lo model (engines under 32 kHz) reads these cues
 (``voicemodel.FAMILY_FEATURES``); the graph runs no such meter above. Four level-free
@@ -49,9 +48,10 @@ FRESH_DB = 10.0
 RISE_DB = 3.0
 TRACK_DB_S = 30.0
 # A spectrum every this many seconds, in whole blocks (at least one): every 256-sample
-# block at 8 kHz, every second at 16 kHz, every third at 22.05 kHz (the lo model's rates:
-# the hi model reads no partial cues, voicemodel.FAMILY_FEATURES).
-SPECTRUM_PERIOD_S = 0.032
+# block at the lo model's rates (the hi model reads no partial cues,
+# voicemodel.FAMILY_FEATURES). Every ~32 ms lost the lo model's mixes on the language
+# cross-validation (docs/benchmarks.md, R19).
+SPECTRUM_PERIOD_S = 0.016
 MAX_AGE_S = 1.0
 SILENT_POWER = 1e-14  # a frame below this (summed over its bins) reads no cue
 
