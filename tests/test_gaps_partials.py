@@ -54,6 +54,7 @@ def _reference(y: np.ndarray, rate: int) -> np.ndarray:
     db_step = 0.5 * TRACK_DB_S * period
     out = np.zeros((len(y) // BLOCK, 4))
     back = last = age = None
+    started = 0  # the block of the first spectrum
     cues = np.zeros(4)
     for r in range(len(out)):
         end = (r + 1) * per_block

@@ -8,12 +8,12 @@ once every ~16 ms (``SPECTRUM_PERIOD_S``, in whole blocks: every 256-sample bloc
 and 22.05 kHz), a ~32 ms Hann frame of the same samples the band meter reads (decimated the
 same way), its power spectrum from 100 Hz to 4 kHz, and for each bin a causal background
 (in dB: a running median, which steps ``TRACK_DB_S`` / 2 dB a second up while the bin
-stands over it and as much down while it stands under: a held chord, a room). A bin is *fresh* while it stands ``FRESH_DB`` or more over its
-background (a steady noise's bins flutter over their median by that less than 2 % of the
-time). Only the lo model (engines under 32 kHz) reads these cues
-(``voicemodel.FAMILY_FEATURES``); the graph runs no such meter above. Four level-free
-cues per spectrum, written into the tap row after the band meter's (and held there until
-the next spectrum):
+stands over it and as much down while it stands under: a held chord, a room). A bin is
+*fresh* while it stands ``FRESH_DB`` or more over its background (a steady noise's bins
+flutter over their median by that less than 2 % of the time). Only the lo model (engines
+under 32 kHz) reads these cues (``voicemodel.FAMILY_FEATURES``); the graph runs no such
+meter above. Four level-free cues per spectrum, written into the tap row after the band
+meter's (and held there until the next spectrum):
 
 - ``fresh``: the share of the frame's power in fresh bins (a voice over a held chord: its
   partials fall between the chord's);
@@ -89,37 +89,38 @@ def _layout(frame: int, fft: int, bins: int) -> tuple[int, ...]:
     return ring, window, cos, sin, rev, re, im, back, last, age, age + bins
 
 
-@njit(cache=True, nogil=True)
-def _fft(st, n, cos, sin, rev, re, im) -> None:
+@njit(cache=True, nogil=True, inline="always")
+def _fft(st, n, cos, sin, re, im) -> None:
     """In place, radix 2, of size ``n`` (half the frame's FFT size, whose twiddles ``cos``
-    and ``sin`` hold: every other one is this size's)."""
-    for i in range(n):
-        j = int(st[rev + i])
-        if j > i:
-            t = st[re + i]
-            st[re + i] = st[re + j]
-            st[re + j] = t
-            t = st[im + i]
-            st[im + i] = st[im + j]
-            st[im + j] = t
-    size = 2
+    and ``sin`` hold: every other one is this size's), on data already in bit-reversed
+    order. Each twiddle is loaded once per stage (the butterflies that share it run in
+    its inner loop); the first stage's is 1."""
+    xr = st[re:re + n]
+    xi = st[im:im + n]
+    wc = st[cos:cos + n]
+    ws = st[sin:sin + n]
+    for a in range(0, n, 2):
+        t = xr[a + 1]
+        xr[a + 1] = xr[a] - t
+        xr[a] += t
+        t = xi[a + 1]
+        xi[a + 1] = xi[a] - t
+        xi[a] += t
+    size = 4
     while size <= n:
         half = size // 2
         stride = 2 * (n // size)
-        for start in range(0, n, size):
-            for k in range(half):
-                wr = st[cos + k * stride]
-                wi = st[sin + k * stride]
-                a = re + start + k
+        for k in range(half):
+            wr = wc[k * stride]
+            wi = ws[k * stride]
+            for a in range(k, n, size):
                 b = a + half
-                ai = im + start + k
-                bi = ai + half
-                tr = wr * st[b] - wi * st[bi]
-                ti = wr * st[bi] + wi * st[b]
-                st[b] = st[a] - tr
-                st[bi] = st[ai] - ti
-                st[a] += tr
-                st[ai] += ti
+                tr = wr * xr[b] - wi * xi[b]
+                ti = wr * xi[b] + wi * xr[b]
+                xr[b] = xr[a] - tr
+                xi[b] = xi[a] - ti
+                xr[a] += tr
+                xi[a] += ti
         size *= 2
 
 
@@ -162,47 +163,70 @@ def measure_partials(samples, st, out) -> None:
         out[FIRST_PARTIAL_TAP + i] = 0.0
         st[H_CUES + i] = 0.0
     half = fft // 2
-    for m in range(half):  # oldest sample first, zero-padded to the FFT's size
-        i = 2 * m
-        st[re + m] = st[ring + (head + i) % frame] * st[window + i] if i < frame else 0.0
-        i += 1
-        st[im + m] = st[ring + (head + i) % frame] * st[window + i] if i < frame else 0.0
-    _fft(st, half, cos, sin, rev, re, im)
+    # views of the state's parts (indexing them costs less than offsets into the state)
+    samples_ = st[ring:ring + frame]
+    win = st[window:window + frame]
+    bitrev = st[rev:rev + half]
+    zre = st[re:re + half]
+    zim = st[im:im + half]
+    wc = st[cos:cos + half]
+    ws = st[sin:sin + half]
+    bins = k1 - k0
+    bk = st[back:back + bins]
+    ls = st[last:last + bins]
+    ag = st[age:age + bins]
+    # oldest sample first (the ring from its head on, then from its start), windowed,
+    # even samples into the real parts and odd ones into the imaginary, each straight to
+    # its bit-reversed place; zero-padded to the FFT's size
+    j = head
+    for i in range(fft):
+        v = 0.0
+        if i < frame:
+            v = samples_[j] * win[i]
+            j += 1
+            if j == frame:
+                j = 0
+        m = int(bitrev[i >> 1])
+        if i & 1:
+            zim[m] = v
+        else:
+            zre[m] = v
+    _fft(st, half, cos, sin, re, im)
     gain = st[H_STEP]
     period_s = st[H_PERIOD_S]
     first = st[H_STARTED] == 0.0  # the first spectrum: the backgrounds start from it
     st[H_STARTED] = 1.0
     total = fresh = rising = under = aged = 0.0
-    for k in range(k0, k1):
-        zr = st[re + k]
-        zi = st[im + k]
-        cr = st[re + half - k]
-        ci = -st[im + half - k]
+    for j in range(bins):
+        k = k0 + j
+        zr = zre[k]
+        zi = zim[k]
+        cr = zre[half - k]
+        ci = -zim[half - k]
         er = 0.5 * (zr + cr)  # the even samples' transform ...
         ei = 0.5 * (zi + ci)
         odr = 0.5 * (zi - ci)  # ... and the odd ones', (z - conj) / 2i
         odi = -0.5 * (zr - cr)
-        wr = st[cos + k]
-        wi = st[sin + k]
+        wr = wc[k]
+        wi = ws[k]
         xr = er + wr * odr - wi * odi
         xi = ei + wr * odi + wi * odr
         p = xr * xr + xi * xi + TINY
-        j = k - k0
-        b = p if first else st[back + j]
-        prev = p if first else st[last + j]
+        b = p if first else bk[j]
+        prev = p if first else ls[j]
         total += p
         if p >= FRESH_RATIO * b:
             fresh += p
             under += b
             if p >= RISE_RATIO * prev:
                 rising += p
-            a = st[age + j] + period_s
-            st[age + j] = a
+            a = ag[j] + period_s
+            ag[j] = a
             aged += p * (a if a < MAX_AGE_S else MAX_AGE_S)
         else:
-            st[age + j] = 0.0
-        st[back + j] = b * gain if p > b else b / gain
-        st[last + j] = p
+            ag[j] = 0.0
+        bk[j] = b * gain if p > b else b / gain
+        ls[j] = p
     if total < SILENT_POWER or fresh <= 0.0:
         return
     db = math.log10(fresh / under)  # dB / 10 over the background's power
