@@ -57,19 +57,25 @@ def read16k(path: Path) -> np.ndarray:
 
 
 def band_meter_seconds(samples: np.ndarray, rate: int, block: int = 256) -> float:
-    """CPU s of the gap bands' compiled meter over ``samples``, block by block as the graph
-    calls it. The meter reads each block straight from the decoded file (float32, as pyo's
-    table holds it): the TableFill's copy into that table is timed apart
-    (:func:`table_fill_cost`)."""
+    """CPU s of the gap bands' compiled meter, and the partial meter after it where the
+    rate's model reads its cues (the lo model's), over ``samples``, block by block as the
+    graph calls them. The band meter reads each block straight from the decoded file
+    (float32, as pyo's table holds it): the TableFill's copy into that table is timed
+    apart (:func:`table_fill_cost`)."""
     from installation.analysis.bands import BandMeter
+    from installation.analysis.partials import PartialMeter
+    from installation.analysis.voicemodel import reads_partials
 
     meter = BandMeter(rate, block)
+    partials = PartialMeter(rate, block) if reads_partials(rate) else None
     row = np.zeros(len(TAPS))
     y = samples.astype(np.float32)
     ends = range(block, len(y) + 1, block)
     t0 = time.process_time()
     for end in ends:
         meter.measure(y, end, row)
+        if partials is not None:
+            partials.measure(meter.samples, row)
     return time.process_time() - t0
 
 

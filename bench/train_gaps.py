@@ -70,7 +70,7 @@ def dev_files(root: Path) -> list[Path]:
 
 def block_features(wav: Path, sample_rate: int = 48000, block_size: int = BLOCK,
                    rows=None):
-    """(the network's inputs per block ``(n, N_FEATURES)``, signal time per block), as the
+    """(the network's inputs per block ``(n, features)``, signal time per block), as the
     live detector computes them (the same kernel, with a blank model: features only)."""
     from installation.analysis.frames import voicing_and_strength
     from installation.engine.offline import analyse_taps
@@ -80,7 +80,7 @@ def block_features(wav: Path, sample_rate: int = 48000, block_size: int = BLOCK,
     block_s = block_size / sample_rate
     voicing, strength = voicing_and_strength(rows)
     t_sig = signal_times(len(rows), sample_rate, block_size)
-    model = VoiceModel(block_s, sample_rate, weights=blank_weights())
+    model = VoiceModel(block_s, sample_rate, weights=blank_weights(sample_rate))
     _, x = model.run(rows, t_sig, voicing, strength, features=True)
     return x, t_sig
 
@@ -361,7 +361,7 @@ def other_voices(tmp: Path, music: list[Path], package, alone: bool = True) -> l
     return (speech if alone else []) + mixed + levels + rooms
 
 
-# One file's training data: its cues per block (n, N_FEATURES), targets (n,) and which
+# One file's training data: its cues per block (n, features), targets (n,) and which
 # blocks the loss counts (n,) bool.
 FileData = tuple[np.ndarray, np.ndarray, np.ndarray]
 

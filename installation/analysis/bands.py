@@ -224,6 +224,8 @@ class BandMeter:
         self.state = np.zeros(samples + block_size // self.factor)
         self.state[:N_HEADER] = (block_size, self.factor, self.window, FIRST_TAP, 0, n)
         self.state[coef:coef + N_COEF * n] = band_coefficients(self.rate).ravel()
+        # the last block's (decimated) samples, as measure read them: a view of the state
+        self.samples = self.state[samples:]
         # Load the compiled call now (numba's disk cache), not on a stream's first block.
         measure_block(np.zeros(block_size, dtype=np.float32), 0, self.state.copy(),
                       np.zeros(FIRST_TAP + N_METER_TAPS))

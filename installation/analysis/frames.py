@@ -18,7 +18,7 @@ from installation.features import FEATURE_NAMES, FLOOR_DB, FeatureFrame
 _UNPACKED = ("ms", "peak", "low_ms", "mid_ms", "high_ms", "env_fast", "env_slow", "lag",
              "xy_lo", "xy", "xy_hi", "xx", "dd", "centroid", "fast_ms", "b250_ms", "b500_ms",
              "b1k_ms", "b2k_ms", "air_ms", "fast_blk", "b250_blk", "b500_blk", "b1k_blk",
-             "b2k_blk", "air_blk")
+             "b2k_blk", "air_blk", "fresh", "rising", "age", "fresh_db")
 if TAPS != _UNPACKED:
     raise RuntimeError("FrameBuilder.push unpacks the taps in a stale order")
 # The gap detector's frame values (gapkernel.OUT, in its order) end every frame.

@@ -10,7 +10,7 @@ purpose: numba's disk cache checks only the file of the function it compiled, so
 that called into another module's compiled code could load a stale copy of it.
 
 The likelihood (:func:`voice_block`) reads the short band levels of a tap row, the
-voicing and the onset strength, computes the cues of ``BASE_FEATURES`` (see voicemodel)
+voicing and the onset strength, computes the cues of ``FAMILY_FEATURES`` (see voicemodel)
 and runs the network. The decisions (:func:`decide`) smooth the likelihood, run the
 hysteresis state machine and back-date boundaries (see
 :class:`~installation.analysis.gaps.GapDetector`).
@@ -30,6 +30,8 @@ from installation.analysis.taps import TAP_INDEX
 BANDS = ("fast", "low", "b250", "b500", "b1k", "b2k", "air")
 N_BANDS = len(BANDS)
 BAND_TAPS = np.array([TAP_INDEX[f"{b}_ms"] for b in BANDS], dtype=np.int64)
+# The partial meter's cues (analysis.partials: "fresh" ... "fresh_db"), after the bands'.
+FINE_TAPS = np.arange(TAP_INDEX["fresh"], TAP_INDEX["fresh_db"] + 1, dtype=np.int64)
 # What the floor gate averages per band: the band meter's block means (every sample of each
 # block, so the blocks of its span cover it without a hole at any rate), and the low band's
 # own level, whose window (21 ms) already spans a mains period.
@@ -332,6 +334,11 @@ def voice_block(state, ring, wx, bx, wh, bh, wo, consts, row, t_sig, voicing, on
     x[base] = voicing
     x[base + 1] = (30.0 if onset_db > 30.0 else onset_db) * 0.1
     x[base + 2] = music - voicing
+    # the fine-resolution cues (analysis.partials), as measured (already level-free), for
+    # a model that reads them (voicemodel.FAMILY_FEATURES: its features follow the base)
+    for i in range(x.shape[0] - (5 * n_bands + 2)):
+        v = row[FINE_TAPS[i]]
+        x[5 * n_bands + 2 + i] = v if -10.0 <= v <= 10.0 else 0.0
     # The network steps once per the model's step span (voicemodel.net_lag: every block,
     # or every n-th), so its units' memory spans the same time at any block size (it
     # steps per call, not per second); between steps its last logit holds.

@@ -67,5 +67,11 @@ TAPS: tuple[str, ...] = (
     # (the floor gate's: at 16 and 8 kHz a ~10 ms window sees only part of each 16 or 32 ms
     # block, and a mains buzz's ripple with it)
     "fast_blk", "b250_blk", "b500_blk", "b1k_blk", "b2k_blk", "air_blk",
+    # the gap detector's fine-resolution cues, measured by analysis/partials.py
+    # (PartialMeter) from the same samples: a short spectrum's bins over their background
+    "fresh",       # share of the power in bins >= 10 dB over their background
+    "rising",      # of that, the share in bins that rose >= 3 dB since the last frame
+    "age",         # how long (s, power-weighted, <= 1) the fresh bins have been fresh
+    "fresh_db",    # how far (dB / 10) the fresh bins stand over their background
 )
 TAP_INDEX: dict[str, int] = {name: i for i, name in enumerate(TAPS)}

@@ -3,8 +3,8 @@
 This module owns the model's weights and state; its arithmetic is compiled in
 :mod:`~installation.analysis.gapkernel` (numba, cached on disk), which serves the live
 engine (one block per call) and offline analysis (a whole file per call) with the same
-code. Per block it computes the cues of :data:`BASE_FEATURES` from the
-graph's short band levels, the voicing and the onset strength:
+code. Per block it computes the cues of :data:`FAMILY_FEATURES` (one set per model) from
+the graph's short band levels, the voicing and the onset strength:
 
 - each band's level over its own floor (the quietest ``segment`` of the last ``window``
   seconds: a steady room, or the music's quiet moments), for the whole signal, < 250 Hz,
@@ -21,6 +21,11 @@ graph's short band levels, the voicing and the onset strength:
 - each band's drop below its recent peak (a peak that falls at ``PEAK_RELEASE_DB_S``): a
   word ends with a fall of 20-40 dB within a few blocks, a piano or guitar note decays far
   slower than that;
+- for the lo model only, four cues of a short spectrum
+  (:mod:`~installation.analysis.partials`): the share of its power in bins that stand
+  10 dB over their running median, how much of that rose since the last spectrum, how
+  long it has stood there, and by how much: inside an octave, a voice's partials fall
+  between a song's and glide on, a held note's stay put and decay;
 
 then a small recurrent network over the cues: a few members of gated recurrent units
 (GRU), whose averaged output logit is the likelihood's. The units' memory is gated by the
@@ -44,15 +49,20 @@ from installation.analysis.gapkernel import (BAND_FIELDS, BAND_TAPS, BANDS, FLUX
                                              GATE_SPAN_S, MAX_FLUX_LAG, MAX_GATE_BLOCKS,
                                              N_BANDS, N_CONSTS, RING_FIELDS, S_NET, S_Z,
                                              network_slots, voice_block, voice_many)
+from installation.analysis.partials import PARTIAL_TAPS
 from installation.analysis.taps import DECIMATE_FROM
 
 BASE_FEATURES: tuple[str, ...] = (
     *(f"snr_{b}" for b in BANDS), *(f"shape_{b}" for b in BANDS[1:]),
     *(f"flux_{b}" for b in BANDS), "voicing", "onset", "music_voicing",
     *(f"drop_{b}" for b in BANDS), *(f"rel_{b}" for b in BANDS))
-N_FEATURES = len(BASE_FEATURES)
 # Two models: the graph measures the bands decimated from 32 kHz up ("hi": trained at
 # 48 and 44.1 kHz) and at the engine rate below ("lo": trained at 22.05, 16 and 8 kHz).
+# The lo model also reads the partial meter's cues (after the base ones, in the kernel's
+# order): they lifted its mixes over languages; the hi model's recipe gained nothing from
+# them at three times its detector's cost (docs/benchmarks.md, R17-R19).
+FAMILY_FEATURES: dict[str, tuple[str, ...]] = {"hi": BASE_FEATURES,
+                                               "lo": (*BASE_FEATURES, *PARTIAL_TAPS)}
 MODEL_DIR = Path(__file__).parent
 HI_RATE = DECIMATE_FROM
 # Time constant (s) of the room's voicing average. Per block: alpha = 1 - exp(-block_s /
@@ -62,9 +72,24 @@ PEAK_RELEASE_DB_S = 60.0
 FLOOR_SEGMENT_S = 0.1
 
 
+def family(sample_rate: float) -> str:
+    """Which model an engine running at ``sample_rate`` Hz uses: "hi" or "lo"."""
+    return "hi" if sample_rate >= HI_RATE else "lo"
+
+
+def features_for(sample_rate: float) -> tuple[str, ...]:
+    """The cues the model at ``sample_rate`` reads, in the network's input order."""
+    return FAMILY_FEATURES[family(sample_rate)]
+
+
+def reads_partials(sample_rate: float) -> bool:
+    """Whether the graph at ``sample_rate`` must run the partial meter."""
+    return PARTIAL_TAPS[0] in features_for(sample_rate)
+
+
 def model_path(sample_rate: float) -> Path:
     """The model file for an engine running at ``sample_rate`` Hz."""
-    return MODEL_DIR / ("gap_model_hi.npz" if sample_rate >= HI_RATE else "gap_model_lo.npz")
+    return MODEL_DIR / f"gap_model_{family(sample_rate)}.npz"
 
 
 def flux_lag(block_s: float, sample_rate: float) -> int:
@@ -119,10 +144,10 @@ def load_model(path: Path) -> tuple[np.ndarray, ...]:
         return tuple(z[k] for k in MODEL_KEYS)
 
 
-def blank_weights() -> tuple[np.ndarray, ...]:
-    """A model that knows nothing (likelihood 0.5): for computing the features alone, as
-    training does before any model exists."""
-    n = N_FEATURES
+def blank_weights(sample_rate: float) -> tuple[np.ndarray, ...]:
+    """A model that knows nothing (likelihood 0.5) for the family at ``sample_rate``: for
+    computing the features alone, as training does before any model exists."""
+    n = len(features_for(sample_rate))
     return (np.zeros(n), np.ones(n), np.zeros((1, n, 3)), np.zeros((1, 3)),
             np.zeros((1, 1, 3)), np.zeros((1, 3)), np.zeros((1, 1)), np.zeros(1),
             np.array(float(FLUX_SPAN_SAMPLES)))
@@ -162,10 +187,11 @@ class VoiceModel:
                  weights: tuple[np.ndarray, ...] | None = None) -> None:
         path = path or model_path(sample_rate)
         weights = load_model(path) if weights is None else weights
-        if weights[2].shape[1] != N_FEATURES:
+        self.features = features_for(sample_rate)
+        if weights[2].shape[1] != len(self.features):
             raise ValueError(f"model {path} has {weights[2].shape[1]} inputs, this version "
-                             f"computes {N_FEATURES} features: rebuild it with "
-                             "bench/train_gaps.py")
+                             f"computes {len(self.features)} features at {sample_rate:g} Hz: "
+                             "rebuild it with bench/train_gaps.py")
         self.wx, self.bx, self.wh, self.bh, self.wo, bo = fold(weights)
         members, hidden = self.wh.shape[:2]
         # ms is full-scale-peak referenced; dBFS (AES17) is 3 dB above it.
@@ -185,7 +211,7 @@ class VoiceModel:
         # Segments close at least FLOOR_SEGMENT_S apart: this many are ever alive at once.
         self.ring = np.zeros((N_BANDS, int(floor_window_s / FLOOR_SEGMENT_S) + 3,
                               RING_FIELDS))
-        self.x = np.zeros(N_FEATURES)  # the last block's features
+        self.x = np.zeros(len(self.features))  # the last block's features
         # Nothing is compiled here: a live stream runs the detector's packed kernel, which
         # GapDetector loads at start-up; step() and run() load theirs on first use.
 
@@ -198,11 +224,11 @@ class VoiceModel:
     def run(self, rows: np.ndarray, t_sig: np.ndarray, voicing: np.ndarray,
             onset_db: np.ndarray, *, features: bool = False):
         """Likelihoods of many blocks ``(n,)``; with ``features``, also the base features
-        ``(n, N_FEATURES)`` (what training fits)."""
+        ``(n, len(features))`` (what training fits)."""
         rows = np.ascontiguousarray(rows, dtype=np.float64)
         n = len(rows)
         p = np.zeros(n)
-        x = np.zeros((n if features else 0, N_FEATURES))
+        x = np.zeros((n if features else 0, len(self.features)))
         voice_many(self.state, self.ring, self.wx, self.bx, self.wh, self.bh, self.wo,
                    self.consts, rows,
                    np.ascontiguousarray(t_sig, dtype=np.float64),

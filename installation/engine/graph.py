@@ -14,7 +14,9 @@ import numpy as np
 import pyo
 
 from installation.analysis.bands import FIRST_TAP, N_METER_TAPS, BandMeter
+from installation.analysis.partials import PARTIAL_TAPS, PartialMeter
 from installation.analysis.taps import TAPS, decimation
+from installation.analysis.voicemodel import reads_partials
 from installation.config import AnalysisConfig
 
 LEVEL_WINDOW_S = 0.0213  # 1024 samples at 48 kHz
@@ -87,6 +89,10 @@ class AnalysisGraph:
         # TableFill copies into a table in C: the same filters as pyo objects cost more.
         block_size = int(server.getBufferSize())
         self.bands = BandMeter(sample_rate, block_size)
+        # The partial meter's cues only where the rate's model reads them (the lo model's);
+        # elsewhere their taps stay 0.
+        self.partials = (PartialMeter(sample_rate, block_size)
+                         if reads_partials(sample_rate) else None)
         self._band_table = pyo.DataTable(size=2 * block_size)
         self._band_buffer = np.asarray(self._band_table.getBuffer())
         fill = keep(pyo.TableFill(x, self._band_table))
@@ -97,7 +103,8 @@ class AnalysisGraph:
         self.taps: tuple[pyo.PyoObject, ...] = (
             ms, peak, low_ms, mean_square(mid), mean_square(high),
             env_fast, env_slow, lag, xy_lo, xy, xy_hi, xx, dd, centroid)
-        assert len(self.taps) == FIRST_TAP and len(self.taps) + N_METER_TAPS == len(TAPS)
+        assert len(self.taps) == FIRST_TAP
+        assert len(self.taps) + N_METER_TAPS + len(PARTIAL_TAPS) == len(TAPS)
         # PyoObject.get() is _base_objs[0]._getStream().getValue() behind argument checks
         # that cost more than the read itself; bind the stream getters once.
         self._getters = tuple(tap._base_objs[0]._getStream().getValue for tap in self.taps)
@@ -112,6 +119,8 @@ class AnalysisGraph:
         for i, get in enumerate(self._getters):
             out[i] = get()
         self.bands.measure(self._band_buffer, int(self._band_end()), out)
+        if self.partials is not None:
+            self.partials.measure(self.bands.samples, out)
 
     def stop(self) -> None:
         for obj in self._objects:
