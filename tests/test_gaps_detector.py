@@ -410,30 +410,30 @@ def test_a_nan_from_upstream_does_not_stop_the_detector():
     _drive(det, [(0.3, 0.0), (0.4, 1.0), (0.3, 0.0)], start=0.9 + BLOCK)
     assert det.words == 2 and len(det.recent_gaps) == 1
     assert 0.0 <= det.gap_depth <= 1.0
-    rows = _random_rows(1500, seed=4)
+    rows = _random_rows(4000, seed=4)  # ~21 s of blocks
+    clean = rows.copy()
     rows[100, TAPS.index("xy")] = np.nan       # voicing
     rows[150, TAPS.index("env_fast")] = np.nan  # onset strength
     rows[200, BAND_TAPS] = np.nan              # every band
     rows[250, BAND_TAPS] = np.inf              # and an overflow
     a = FrameBuilder(48000, 256, 12000.0).push_many(rows)
     fb = FrameBuilder(48000, 256, 12000.0)
-    b = [fb.push(r) for r in rows]
+    b = [fb.push(r) for r in rows[:1500]]  # row by row as far as the bad rows and beyond
     va, vb = np.array([f.values() for f in a]), np.array([f.values() for f in b])
-    np.testing.assert_allclose(va, vb, rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(va[:len(vb)], vb, rtol=1e-9, atol=1e-9)
     gap = [FEATURE_NAMES.index(n) for n in ("gap_depth", "voicing", "onset_strength")]
     assert np.isfinite(va[:, gap]).all()
     assert np.isfinite(fb.gaps.voice.state).all()
-    # and the detector hears the same after them as a detector that never saw them
-    clean = _random_rows(1500, seed=4)
+    # and the detector hears the same after them as a detector that never saw them, once
+    # it has forgotten them: the 3 s floor window moves on, and the recurrent units forget
+    # geometrically, slowest where the cues hold still (a unit whose update gate stays near
+    # 1). How far 4 s after depends on the draw (0.0002 to 0.024 over ten draws); 12 s
+    # after, every draw read under 0.0002.
     c = FrameBuilder(48000, 256, 12000.0).push_many(clean)
     depth = FEATURE_NAMES.index("gap_depth")
-    # once the 3 s floor window has moved on (the bands' floors and medians forget); the
-    # recurrent units forget more slowly where the cues hold still (a unit whose update
-    # gate stays near 1), so within 0.005, not to rounding
-    late = slice(250 + round(4.0 / BLOCK), None)
-    assert len(va[late]) > 400
-    np.testing.assert_allclose(va[late, depth],
-                               np.array([f.values() for f in c])[late, depth], atol=5e-3)
+    diff = np.abs(va[:, depth] - np.array([f.values() for f in c])[:, depth])
+    after = [diff[250 + round(s / BLOCK):].max() for s in (4.0, 8.0, 12.0)]
+    assert after[0] > after[1] > after[2] and after[2] < 1e-3, after
 
 
 def test_flux_spans_the_same_time_at_any_block_size():
