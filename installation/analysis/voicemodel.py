@@ -59,8 +59,9 @@ BASE_FEATURES: tuple[str, ...] = (
 # Two models: the graph measures the bands decimated from 32 kHz up ("hi": trained at
 # 48 and 44.1 kHz) and at the engine rate below ("lo": trained at 22.05, 16 and 8 kHz).
 # The lo model also reads the partial meter's cues (after the base ones, in the kernel's
-# order): they lifted its mixes over languages; the hi model's recipe gained nothing from
-# them at three times its detector's cost (docs/benchmarks.md, R17-R19).
+# order): they lifted its mixes over languages, and on the live graph at 8 kHz; the hi
+# model's recipe gained nothing from them at three times its detector's cost
+# (docs/benchmarks.md, R17-R23).
 FAMILY_FEATURES: dict[str, tuple[str, ...]] = {"hi": BASE_FEATURES,
                                                "lo": (*BASE_FEATURES, *PARTIAL_TAPS)}
 MODEL_DIR = Path(__file__).parent
@@ -223,8 +224,8 @@ class VoiceModel:
 
     def run(self, rows: np.ndarray, t_sig: np.ndarray, voicing: np.ndarray,
             onset_db: np.ndarray, *, features: bool = False):
-        """Likelihoods of many blocks ``(n,)``; with ``features``, also the base features
-        ``(n, len(features))`` (what training fits)."""
+        """Likelihoods of many blocks ``(n,)``; with ``features``, also the family's cues
+        ``(n, len(self.features))`` (what training fits)."""
         rows = np.ascontiguousarray(rows, dtype=np.float64)
         n = len(rows)
         p = np.zeros(n)
