@@ -42,9 +42,9 @@ from train_gaps import HELD_OUT, dev_files, is_held_out  # noqa: E402
 from installation.analysis.frames import FrameBuilder  # noqa: E402
 from installation.analysis.gaps import gaps_from_frames  # noqa: E402
 from installation.analysis.taps import TAPS  # noqa: E402
+from installation.analysis.voicemodel import reads_partials  # noqa: E402
 from installation.config import AnalysisConfig  # noqa: E402
 from installation.engine.offline import analyse_taps  # noqa: E402
-from installation.analysis.voicemodel import reads_partials  # noqa: E402
 from installation.engine.sources import load_mono  # noqa: E402
 
 

@@ -90,15 +90,12 @@ def _layout(frame: int, fft: int, bins: int) -> tuple[int, ...]:
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _fft(st, n, cos, sin, re, im) -> None:
-    """In place, radix 2, of size ``n`` (half the frame's FFT size, whose twiddles ``cos``
-    and ``sin`` hold: every other one is this size's), on data already in bit-reversed
+def _fft(xr, xi, wc, ws) -> None:
+    """In place, radix 2, on ``xr`` + i ``xi`` (half the frame's FFT size, whose twiddles
+    ``wc`` and ``ws`` hold: every other one is this size's), already in bit-reversed
     order. Each twiddle is loaded once per stage (the butterflies that share it run in
     its inner loop); the first stage's is 1."""
-    xr = st[re:re + n]
-    xi = st[im:im + n]
-    wc = st[cos:cos + n]
-    ws = st[sin:sin + n]
+    n = xr.shape[0]
     for a in range(0, n, 2):
         t = xr[a + 1]
         xr[a + 1] = xr[a] - t
@@ -191,7 +188,7 @@ def measure_partials(samples, st, out) -> None:
             zim[m] = v
         else:
             zre[m] = v
-    _fft(st, half, cos, sin, re, im)
+    _fft(zre, zim, wc, ws)
     gain = st[H_STEP]
     period_s = st[H_PERIOD_S]
     first = st[H_STARTED] == 0.0  # the first spectrum: the backgrounds start from it
