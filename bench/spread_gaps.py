@@ -37,6 +37,8 @@ sys.path.insert(0, str(REPO / "bench"))
 
 import numpy as np  # noqa: E402
 
+from installation.analysis.voicemodel import family  # noqa: E402
+
 import cv_gaps  # noqa: E402
 import scoring  # noqa: E402
 import train_gaps  # noqa: E402
@@ -73,12 +75,19 @@ def main() -> int:
                     help="as train_gaps.py --voices (default: the family's shipped recipe)")
     ap.add_argument("--first-triple", type=int, default=0,
                     help="the first ensemble to fit: 0 is seeds 0-2, 1 is seeds 3-5, ...")
+    ap.add_argument("--rates", type=str, default=None,
+                    help="comma-separated engine rates to fit at instead of the family's "
+                         "(all of the family; F1 is scored at the first)")
     args = ap.parse_args()
     if args.triples < 1:
         ap.error("--triples must be at least 1")
     if args.first_triple < 0:
         ap.error("--first-triple must be 0 or more")
-    rates = train_gaps.FAMILY_RATES[args.family]
+    rates = (tuple(int(r) for r in args.rates.split(",")) if args.rates
+             else train_gaps.FAMILY_RATES[args.family])
+    if any(family(r) != args.family for r in rates):
+        ap.error(f"--rates {args.rates}: every rate must be of the {args.family} family "
+                 "(hi: 32 kHz and over, lo: under)")
     voices, pieces, speeds = train_gaps.family_options(args.family, args.voices)
     files = []
     for name, folder in (("--eval", args.eval), ("--extra", args.extra)):
