@@ -75,8 +75,15 @@ def f1_cell(kind: str, methods: dict) -> tuple[str, list[str]]:
     return cell, misses
 
 
-def ms(v: float) -> str:
-    return "–" if v != v else f"{v:.0f}"
+def ms(v: float, limit: float | None = None) -> str:
+    """Milliseconds, whole; to a tenth where rounding would hide which side of ``limit``
+    the figure lies (30.4 ms is over 30)."""
+    if v != v:
+        return "–"
+    if limit is not None and round(v) == limit and v != limit:
+        text = f"{v:.1f}"
+        return f"{v:.2f}" if float(text) == limit else text
+    return f"{v:.0f}"
 
 
 def rate_table(rate: int, sets: list[tuple[str | None, dict]]) -> tuple[list[str], list[str]]:
@@ -99,13 +106,13 @@ def rate_table(rate: int, sets: list[tuple[str | None, dict]]) -> tuple[list[str
                 s = kinds[kind]["ours"]
                 edge_ok = s["start_med_ms"] <= EDGE_MS and s["end_med_ms"] <= EDGE_MS
                 delay_ok = not s["delay_med_ms"] > DELAY_MS
-                times.append(f"{ms(s['start_med_ms'])} / {ms(s['end_med_ms'])} "
-                             f"{mark(edge_ok)} / {ms(s['delay_med_ms'])} {mark(delay_ok)}")
+                start, end = ms(s["start_med_ms"], EDGE_MS), ms(s["end_med_ms"], EDGE_MS)
+                delay = ms(s["delay_med_ms"], DELAY_MS)
+                times.append(f"{start} / {end} {mark(edge_ok)} / {delay} {mark(delay_ok)}")
                 if not edge_ok:
-                    misses.append(f"{split} {kind}: median start / end "
-                                  f"{ms(s['start_med_ms'])} / {ms(s['end_med_ms'])} ms")
+                    misses.append(f"{split} {kind}: median start / end {start} / {end} ms")
                 if not delay_ok:
-                    misses.append(f"{split} {kind}: median delay {ms(s['delay_med_ms'])} ms")
+                    misses.append(f"{split} {kind}: median delay {delay} ms")
             lines.append(f"| {split} | " + " | ".join(cells) + " |")
             timing.append(f"| {split} | " + " | ".join(times) + " |")
     lines += timing
@@ -142,7 +149,11 @@ def floor_lines(rate: int, data: dict) -> tuple[list[str], list[str]]:
         if anchors:
             best = max(anchors, key=anchors.get)
             if methods["ours"] < anchors[best]:
-                under.append(f"{condition} {level} dB, {split}: {methods['ours']:.3f} "
+                # bench_floors' keys: a floor's level under the words, a room's reverberation
+                # level against the voice (negative: under it)
+                where = (f"reverb {0.0 - float(level):g} dB under" if condition.startswith("room")
+                         else f"{level} dB under the words")
+                under.append(f"{condition}, {where}, {split}: {methods['ours']:.3f} "
                              f"against {best} {anchors[best]:.3f}")
     summed = sum(m["ours"] for m in rows.values() if "ours" in m)
     lines = [f"Floors and rooms at {rate} Hz (`bench_floors.py`): {total} rows, F1 summed "
@@ -196,7 +207,8 @@ def main(argv: list[str] | None = None) -> int:
             lines, miss = floor_lines(rate, floors[rate])
             print("\n".join(lines))
             missed += [f"{rate} Hz {m}" for m in miss]
-    print(f"{len(missed)} targets missed" + (":" if missed else ""))
+    print(f"{len(missed)} target{'' if len(missed) == 1 else 's'} missed"
+          + (":" if missed else ""))
     for m in missed:
         print(f"- {m}")
     return 0

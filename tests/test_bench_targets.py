@@ -83,7 +83,25 @@ def test_floor_rows_under_any_anchor_are_listed(tmp_path, capsys):
     out = run(capsys, "--floors", str(path))
     assert "Floors and rooms at 16000 Hz" in out
     assert "2 rows, F1 summed 1.700; 1 under an anchor" in out
-    assert "hiss 20 dB, held-out: 0.800 against webrtc3 0.830" in out
+    assert "hiss, 20 dB under the words, held-out: 0.800 against webrtc3 0.830" in out
+
+
+def test_a_room_row_names_its_reverberation(tmp_path, capsys):
+    path = tmp_path / "f48000.json"
+    path.write_text(json.dumps({"room 1.0 s/-10/dev/ours": {"f1": 0.840},
+                                "room 1.0 s/-10/dev/silero": {"f1": 0.843}}))
+    out = run(capsys, "--floors", str(path))
+    assert "room 1.0 s, reverb 10 dB under, dev: 0.840 against silero 0.843" in out
+
+
+def test_rounding_does_not_hide_a_miss(tmp_path, capsys):
+    path = gaps_json(tmp_path, "g.json", {"dev/mix+12/ours": score(0.95, start=30.4),
+                                         "dev/mix+6/ours": score(0.95, end=30.0),
+                                         "dev/mix+0/ours": score(0.95, end=29.996)})
+    out = run(capsys, "--gaps", str(path))
+    assert "dev mix+12: median start / end 30.4 / 10 ms" in out
+    assert "30 / 10 ✓" not in out and "10 / 30 ✓" in out and "10 / 30.00 ✓" in out
+    assert "1 target missed" in out
 
 
 def test_bad_input_names_the_file(tmp_path):
