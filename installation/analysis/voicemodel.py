@@ -21,7 +21,7 @@ the graph's short band levels, the voicing and the onset strength:
 - each band's drop below its recent peak (a peak that falls at ``PEAK_RELEASE_DB_S``): a
   word ends with a fall of 20-40 dB within a few blocks, a piano or guitar note decays far
   slower than that;
-- for the lo model only, four cues of a short spectrum
+- for the models under 32 kHz only (lo and nb), four cues of a short spectrum
   (:mod:`~installation.analysis.partials`): the share of its power in bins that stand
   10 dB over their running median, how much of that rose since the last spectrum, how
   long it has stood there, and by how much: inside an octave, a voice's partials fall
