@@ -10,8 +10,9 @@ more, all seeded:
   pads, vibraphone, music box; held chords, arpeggios, melodies; 55-105 BPM; a light
   room);
 - :func:`levels`: every training speech file alone at other levels (-48 to -3 dBFS over
-  its words), some over a steady noise floor (white or pink, 25 to 50 dB below the words):
-  clean speech must stay clean speech at any level;
+  its words), some over a steady noise floor (white or pink, 25 to 50 dB below the words;
+  for the lo model also a building's low noise, 15 to 45 dB below): clean speech must stay
+  clean speech at any level;
 - :func:`rooms`: every training speech file in three reverberant rooms (RT60 0.2-1.2 s),
   labelled with its dry words: a room's tail is not the voice;
 - :func:`mixes`: every training speech file over 14 random stretches of the dev music and of
@@ -222,6 +223,14 @@ def _pink(n: int, rng: np.random.Generator) -> np.ndarray:
     return y / _rms(y)
 
 
+def _low(n: int, rng: np.random.Generator, corner_hz: float) -> np.ndarray:
+    """White noise through a second-order low-pass at ``corner_hz`` (at :data:`SR`); RMS 1."""
+    from scipy.signal import butter, lfilter
+
+    y = lfilter(*butter(2, corner_hz / (SR / 2)), rng.standard_normal(n))
+    return y / _rms(y)
+
+
 def _copies(speech: list[Path], out: Path, per_file: int, seed: int, make) -> list[Path]:
     """``per_file`` copies of each speech wav, ``make(y, words, rng, j) -> (x, under,
     name)`` making copy ``j`` of its samples ``y`` (``words``: the mask of its labelled
@@ -239,15 +248,29 @@ def _copies(speech: list[Path], out: Path, per_file: int, seed: int, make) -> li
     return paths
 
 
-def levels(speech: list[Path], out: Path, per_file: int = 3, seed: int = SEED + 1) -> list[Path]:
-    """Each speech wav alone at ``per_file`` random levels, two in three over a steady
-    noise floor; same outputs as :func:`mixes` (``mix.music`` names the noise)."""
+# The steady floors the level copies are heard over (:func:`levels`): white and pink 25 to
+# 50 dB under the words; "low", a building's low noise (white under a 12 dB/octave
+# low-pass at 30-150 Hz), 15 to 45 dB under them.
+FLOORS = ("white", "pink")
+LOW_FLOORS = (*FLOORS, "low")
+
+
+def levels(speech: list[Path], out: Path, per_file: int = 3, seed: int = SEED + 1,
+           floors: tuple[str, ...] = FLOORS) -> list[Path]:
+    """Each speech wav alone at ``per_file`` random levels, over no floor or one of
+    ``floors`` (:data:`FLOORS` or :data:`LOW_FLOORS`), each as likely; same outputs as
+    :func:`mixes` (``mix.music`` names the noise)."""
+    if floors not in (FLOORS, LOW_FLOORS):
+        raise ValueError(f"floors {floors!r}: expected {FLOORS!r} or {LOW_FLOORS!r}")
 
     def make(y, words, rng, j):
         level = rng.uniform(-48.0, -3.0)
         x = y * 10 ** (level / 20) / _rms(y[words])
-        noise = ("none", "white", "pink")[rng.integers(3)]
-        if noise != "none":
+        noise = ("none", *floors)[rng.integers(1 + len(floors))]
+        if noise == "low":
+            n = _low(len(x), rng, rng.uniform(30.0, 150.0))
+            x = x + n / _rms(n) * 10 ** ((level - rng.uniform(15.0, 45.0)) / 20)
+        elif noise != "none":
             n = rng.standard_normal(len(x)) if noise == "white" else _pink(len(x), rng)
             x = x + n / _rms(n) * 10 ** ((level - rng.uniform(25.0, 50.0)) / 20)
         return x, noise, f"{noise}__level{j}"

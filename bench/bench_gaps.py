@@ -59,7 +59,7 @@ def read16k(path: Path) -> np.ndarray:
 
 def band_meter_seconds(samples: np.ndarray, rate: int, block: int = 256) -> float:
     """CPU s of the gap bands' compiled meter, and the partial meter after it where the
-    rate's model reads its cues (the lo model's), over ``samples``, block by block as the
+    rate's model reads its cues (under 32 kHz), over ``samples``, block by block as the
     graph calls them. The band meter reads each block straight from the decoded file
     (float32, as pyo's table holds it): the TableFill's copy into that table is timed
     apart (:func:`table_fill_cost`)."""
@@ -318,7 +318,7 @@ def main() -> int:
     meters = "band meter"
     if reads_partials(args.rate):
         meters = "band and partial meters"
-        print(f"  (at {args.rate} Hz ours_band_meter is both meters: the lo model reads the "
+        print(f"  (at {args.rate} Hz ours_band_meter is both meters: the model reads the "
               "partial cues too)")
     if "silero" in result["cost_per_audio_s"]:
         c = result["cost_per_audio_s"]

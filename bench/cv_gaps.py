@@ -99,13 +99,15 @@ def _one(wav: Path, rate: int) -> tuple:
 
 
 def measured(root: Path, cache: Path | None, rate: int, voices: tuple[str, ...],
-             pieces: int, speeds: tuple[float, ...] = ()) -> dict:
+             pieces: int, speeds: tuple[float, ...] = (),
+             floors: tuple[str, ...] = train_gaps.FLOORS) -> dict:
     """What the graph measured for the cross-validation with the engine at ``rate``: the
     evaluated files, the augmented mixes and the voice-free files (lists of paths), each
     file's ``(rows, pitch rate)``, and each labelled file's ``(words, clean speech wav)``
     (``train_gaps.word_labels``). ``voices``, ``pieces`` and ``speeds`` as for
-    ``train_gaps.py --voices --pieces --speeds``. Read from ``cache`` when it exists, else
-    measured (and written there if given). The generated wavs are kept beside the cache
+    ``train_gaps.py --voices --pieces --speeds``, ``floors`` as its family's
+    (``augment.levels``). Read from ``cache`` when it exists, else measured (and written
+    there if given). The generated wavs are kept beside the cache
     (``CACHE.files/``; a fresh temporary folder without one): the training targets are
     read from their clean speech."""
     import pickle
@@ -113,11 +115,13 @@ def measured(root: Path, cache: Path | None, rate: int, voices: tuple[str, ...],
     from installation.analysis.taps import TAPS
 
     options = {"rate": rate, "voices": tuple(voices), "pieces": pieces, "taps": TAPS,
-               "speeds": tuple(speeds)}
+               "speeds": tuple(speeds), "floors": tuple(floors)}
     if cache is not None and cache.exists():
         with cache.open("rb") as f:
             data = pickle.load(f)
-        if any(data.get(k) != v for k, v in options.items()):
+        # (a cache from before the floors were an option was measured over the plain ones)
+        if any(data.get(k, train_gaps.FLOORS if k == "floors" else None) != v
+               for k, v in options.items()):
             raise SystemExit(f"{cache} holds another rate, other training files or an older "
                              f"layout: delete it, or pass its options")
         return data
@@ -129,7 +133,8 @@ def measured(root: Path, cache: Path | None, rate: int, voices: tuple[str, ...],
     # training (none of them is evaluated); each speed copy goes with its source (source()
     # reads their names).
     speech = [w for w in evaluated if w.parent.name == "speech"]
-    extra, voice_free = train_gaps.augmented(root, speech, gen, voices, pieces, speeds)
+    extra, voice_free = train_gaps.augmented(root, speech, gen, voices, pieces, speeds,
+                                             floors)
     print(f"analysing {len(evaluated) + len(extra) + len(voice_free)} files (generated "
           f"ones under {gen}) ...", flush=True)
     rows = analyse(evaluated + extra + voice_free, rate)
@@ -182,7 +187,7 @@ def main() -> int:
                          "to score other decision settings without refitting")
     args = ap.parse_args()
     # by default, what the rate's shipped model was fitted on
-    family = "hi" if args.rate >= train_gaps.HI_RATE else "lo"
+    family = train_gaps.family(args.rate)
     data = measured(args.eval, args.cache, args.rate,
                     *train_gaps.family_options(family, args.voices, args.pieces,
                                                args.speeds))

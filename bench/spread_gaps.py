@@ -37,7 +37,7 @@ sys.path.insert(0, str(REPO / "bench"))
 
 import numpy as np  # noqa: E402
 
-from installation.analysis.voicemodel import family  # noqa: E402
+from installation.analysis.voicemodel import family, features_for  # noqa: E402
 
 import cv_gaps  # noqa: E402
 import scoring  # noqa: E402
@@ -60,8 +60,9 @@ def f1_table(model: dict, measured: dict, rate: int, root: Path) -> dict[tuple[s
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--eval", type=Path, default=Path("/work/shared/eval"))
-    ap.add_argument("--family", choices=("hi", "lo"), default="hi",
-                    help="which model: engine rates >= 32 kHz (hi) or below (lo)")
+    ap.add_argument("--family", choices=("hi", "lo", "nb"), default="hi",
+                    help="which model: engine rates >= 32 kHz (hi), 11 to 32 kHz (lo) or "
+                         "under 11 kHz (nb)")
     ap.add_argument("--triples", type=int, default=3,
                     help="how many three-network ensembles (seeds 0-2, 3-5, ...)")
     ap.add_argument("--extra", type=Path,
@@ -77,7 +78,8 @@ def main() -> int:
                     help="the first ensemble to fit: 0 is seeds 0-2, 1 is seeds 3-5, ...")
     ap.add_argument("--rates", type=str, default=None,
                     help="comma-separated engine rates to fit at instead of the family's "
-                         "(all of the family; F1 is scored at the first)")
+                         "(the first of the family, where F1 is scored; every one measuring "
+                         "its cues)")
     args = ap.parse_args()
     if args.triples < 1:
         ap.error("--triples must be at least 1")
@@ -85,10 +87,13 @@ def main() -> int:
         ap.error("--first-triple must be 0 or more")
     rates = (tuple(int(r) for r in args.rates.split(",")) if args.rates
              else train_gaps.FAMILY_RATES[args.family])
-    if any(family(r) != args.family for r in rates):
-        ap.error(f"--rates {args.rates}: every rate must be of the {args.family} family "
-                 "(hi: 32 kHz and over, lo: under)")
-    voices, pieces, speeds = train_gaps.family_options(args.family, args.voices)
+    home = rates[0] if args.rates else train_gaps.FAMILY_HOME[args.family]
+    if family(home) != args.family or any(
+            features_for(r) != features_for(home) for r in rates):
+        ap.error(f"--rates {args.rates}: the first rate must be of the {args.family} family "
+                 "(hi: 32 kHz and over, lo: 11 to 32 kHz, nb: under 11 kHz), and every "
+                 "rate must measure its cues (all of them 32 kHz and over, or all under)")
+    voices, pieces, speeds, floors = train_gaps.family_options(args.family, args.voices)
     files = []
     for name, folder in (("--eval", args.eval), ("--extra", args.extra)):
         if folder is not None:
@@ -96,9 +101,9 @@ def main() -> int:
             if not found:
                 ap.error(f"{name} {folder}: no speech/*.wav or mix/*.wav there")
             files += found
-    print(f"measuring {len(files)} files to score at {rates[0]} Hz ...", flush=True)
-    measured = cv_gaps.analyse(files, rates[0])
-    data = train_gaps.training_data(args.eval, rates, voices, pieces, speeds)
+    print(f"measuring {len(files)} files to score at {home} Hz ...", flush=True)
+    measured = cv_gaps.analyse(files, home)
+    data = train_gaps.training_data(args.eval, rates, voices, pieces, speeds, floors)
     print(f"{len(data)} training files at {rates} Hz", flush=True)
     columns, models = [], []
     ensembles = seed_triples(args.first_triple, args.triples)
@@ -106,7 +111,7 @@ def main() -> int:
     for head, first_seed in ensembles:
         model = train_gaps.fit_ensemble(data, first_seed, train_gaps.FAMILY_STRIDE[args.family])
         models.append(model)
-        columns.append(f1_table(model, measured, rates[0], args.eval))
+        columns.append(f1_table(model, measured, home, args.eval))
         print(f"{head} fitted", flush=True)
         if args.save:
             args.save.mkdir(parents=True, exist_ok=True)
@@ -114,10 +119,10 @@ def main() -> int:
     pooled = None
     if args.pooled:
         pooled = pool(models)
-        pooled_f1 = f1_table(pooled, measured, rates[0], args.eval)
+        pooled_f1 = f1_table(pooled, measured, home, args.eval)
     splits = ("dev", "held-out") + (("extra",) if args.extra else ())
     extra_head = f" all {train_gaps.ENSEMBLE * args.triples} |" if pooled else ""
-    print(f"\n{args.family} model, engine at {rates[0]} Hz: F1 per ensemble\n")
+    print(f"\n{args.family} model, engine at {home} Hz: F1 per ensemble\n")
     print("| split | kind | " + " | ".join(heads) + f" | range | mean |{extra_head}")
     print("|---|---|" + "---|" * (len(heads) + 2 + bool(pooled)))
     for split in splits:

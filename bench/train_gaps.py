@@ -1,20 +1,20 @@
 """Fit the gap detector's voice model (``installation/analysis/voicemodel.py``).
 
-    .venv/bin/python bench/train_gaps.py [--eval /work/shared/eval] [--family hi|lo|both]
+    .venv/bin/python bench/train_gaps.py [--eval /work/shared/eval] [--family hi|lo|nb|all]
 
 Runs the pyo graph over every speech and mix file of the developer set *except* the held-out
 speech sources (:data:`HELD_OUT`, all their mixes included), and over more mixes of the same
 training speech (``bench/augment.py``: the dev music at other offsets and twenty synthetic
 pieces, 14 per file at -6 to +18 dB, -42 to -8 dBFS; alone at -48 to -3 dBFS, some over a
-noise floor; and in three reverberant rooms, labelled with the dry words), and over other
-voices (``bench/voices.py``: KTuberling's words in five other languages, each sequence
-alone, over six stretches of music at 0 to +18 dB, at another level and in a room;
-:func:`other_voices`; ``--voices ktuberling,klettres`` adds KLettres' letters and
-syllables in eleven more, ``klettres:music`` only over music and in rooms, as the lo model
-hears them; ``asterisk`` a telephone system's prompts read by four professional speakers in
-five languages); and, for the hi model, over all these voices played 0.9 and 1.1
-times as fast, so that pitch, formants and pace move as another speaker's would
-(:func:`speed_copies`).
+noise floor, for the lo model a building's low noise too; and in three reverberant rooms,
+labelled with the dry words), and over other voices (``bench/voices.py``: KTuberling's words
+in five other languages, each sequence alone, over six stretches of music at 0 to +18 dB, at
+another level and in a room; :func:`other_voices`; ``--voices ktuberling,klettres`` adds
+KLettres' letters and syllables in eleven more, ``klettres:music`` only over music and in
+rooms, as the lo model hears them; ``asterisk`` a telephone system's prompts read by four
+professional speakers in five languages); and, for the hi model, over all these voices
+played 0.9 and 1.1 times as fast, so that pitch, formants and pace move as another speaker's
+would (:func:`speed_copies`).
 Each block is
 labelled speech (inside a labelled word) or not (inside a gap, or before/after the words),
 skipping blocks within 15 ms of a word boundary and the words'
@@ -22,8 +22,9 @@ inaudible tails (:func:`labels_for`). Voice-free negatives: the dev music pieces
 silence, seeded synthetic chords (:func:`negatives`) and the synthetic pieces. Fits
 :data:`ENSEMBLE` small recurrent networks (``bench/gru.py``: gated recurrent units over
 each file's cues, numpy, Adam, seeded) and writes ``installation/analysis/gap_model_hi.npz``
-(engine rates 48 and 44.1 kHz) and ``gap_model_lo.npz`` (22.05, 16 and 8 kHz). Takes about
-10-15 minutes per model on two cores (the first run also downloads Debian's
+(engines at 32 kHz and over: fitted at 48 and 44.1 kHz), ``gap_model_lo.npz`` (11 to
+32 kHz) and ``gap_model_nb.npz`` (under 11 kHz; both fitted at 22.05, 16 and 8 kHz).
+Takes about 10-15 minutes per model on two cores (the first run also downloads Debian's
 ktuberling-data, 47 MB).
 """
 
@@ -43,8 +44,9 @@ sys.path.insert(0, str(REPO / "bench"))
 import numpy as np  # noqa: E402
 
 import gru  # noqa: E402
+from augment import FLOORS, LOW_FLOORS  # noqa: E402
 from installation.analysis.voicemodel import (  # noqa: E402
-    HI_RATE, VoiceModel, blank_weights, model_path)
+    HI_RATE, NB_RATE, VoiceModel, blank_weights, family, family_path, features_for)
 
 BLOCK = 256  # engine samples per block the models are fitted at (at every rate)
 # Speech sources kept out of training (with all their mixes): the held-out check.
@@ -180,8 +182,9 @@ ENSEMBLE = 3
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--eval", type=Path, default=Path("/work/shared/eval"))
-    ap.add_argument("--family", choices=("hi", "lo", "both"), default="both",
-                    help="which model: engine rates >= 32 kHz (hi), below (lo), or both")
+    ap.add_argument("--family", choices=("hi", "lo", "nb", "all"), default="all",
+                    help="which model: engine rates >= 32 kHz (hi), 11 to 32 kHz (lo), "
+                         "under 11 kHz (nb), or all three")
     ap.add_argument("--out", type=Path, help="write here instead of the package's model file")
     ap.add_argument("--voices", type=parse_voices, default=None,
                     help="also fit on word sequences of other voices from these Debian "
@@ -199,20 +202,26 @@ def main() -> None:
                          "comma-separated (e.g. 0.9,1.1), or 'none'; default: as the "
                          "family's shipped model")
     args = ap.parse_args()
-    families = ("hi", "lo") if args.family == "both" else (args.family,)
-    for family in families:
+    families = ("hi", "lo", "nb") if args.family == "all" else (args.family,)
+    for name in families:
         rates = (tuple(int(r) for r in args.rates.split(",")) if args.rates
-                 else FAMILY_RATES[family])
-        out = args.out or model_path(rates[0])
+                 else FAMILY_RATES[name])
+        out = args.out or family_path(name)
         train(args.eval, rates, out,
-              *family_options(family, args.voices, args.pieces, args.speeds),
-              stride=FAMILY_STRIDE[family])
+              *family_options(name, args.voices, args.pieces, args.speeds),
+              stride=FAMILY_STRIDE[name])
 
 
 # The engine rates each model is fitted at (the graph measures the bands decimated from
-# HI_RATE up, at the engine rate below: the two see slightly different features).
-FAMILY_RATES = {"hi": (48000, 44100), "lo": (16000, 22050, 8000)}
-# What each shipped model was fitted on: (other voices, synthetic pieces, speeds). Both
+# HI_RATE up, at the engine rate below: the two see slightly different features), and the
+# one it is scored at (spread_gaps.py). The lo and nb models are both fitted at 16, 22.05
+# and 8 kHz, in that order (their files' seeds draw in it): fitted at 8 kHz alone, the nb
+# model gained on the voices it was fitted on, not on the unseen ones (docs/benchmarks.md,
+# R29).
+FAMILY_RATES = {"hi": (48000, 44100), "lo": (16000, 22050, 8000), "nb": (16000, 22050, 8000)}
+FAMILY_HOME = {"hi": 48000, "lo": 16000, "nb": 8000}
+# What each shipped model was fitted on: (other voices, synthetic pieces, speeds, the level
+# copies' floors: augment.levels). All
 # families gain most on voices they never heard: the recurrent "lo" model fitted without
 # them read 0.881 / 0.688 / 0.559 / 0.523 on the unseen voices at 16 kHz, with them
 # 0.952 / 0.812 / 0.731 / 0.602, for a gap or two lost on the developer set
@@ -224,27 +233,34 @@ FAMILY_RATES = {"hi": (48000, 44100), "lo": (16000, 22050, 8000)}
 # cross-validations gained, over other languages most: "The thirteenth model"); the lo
 # model hears them only under music and in rooms (its mixes gained 0.2 over other
 # languages, and its clean speech held within the seeds' spread, over two seed triples:
-# "The lo model with KLettres' voices under music").
-FAMILY_OPTIONS = {"hi": (("ktuberling", "klettres"), 20, (0.9, 1.1)),
-                  "lo": (("ktuberling", "klettres:music"), 20, ())}
+# "The lo model with KLettres' voices under music"); so does the nb model. The lo model's
+# level copies are also heard over a building's low noise (its floors and rooms gained at
+# 16 kHz, the rumble most, with no row under Silero; at 8 kHz they did not, and the nb
+# model is not: R30, R31).
+FAMILY_OPTIONS = {"hi": (("ktuberling", "klettres"), 20, (0.9, 1.1), FLOORS),
+                  "lo": (("ktuberling", "klettres:music"), 20, (), LOW_FLOORS),
+                  "nb": (("ktuberling", "klettres:music"), 20, (), FLOORS)}
 # Every how many blocks (BLOCK samples) the network steps. At 48 kHz every other block (512
 # samples, 10.7 ms): half the cost of three members of 24, which then cost less than
 # three of 16 stepping on every block, with F1 within a gap or two of stepping on every
 # block (docs/benchmarks.md). Below 32 kHz a block is already 11.6-32 ms.
-FAMILY_STRIDE = {"hi": 2, "lo": 1}
-assert all(r >= HI_RATE for r in FAMILY_RATES["hi"])
-assert all(r < HI_RATE for r in FAMILY_RATES["lo"])
+FAMILY_STRIDE = {"hi": 2, "lo": 1, "nb": 1}
+assert all(family(FAMILY_HOME[name]) == name
+           and all(features_for(r) == features_for(FAMILY_HOME[name]) for r in rates)
+           for name, rates in FAMILY_RATES.items())
+assert HI_RATE > NB_RATE
 
 
 def family_options(family: str, voices: tuple[str, ...] | None = None,
                    pieces: int | None = None, speeds: tuple[float, ...] | None = None
-                   ) -> tuple[tuple[str, ...], int, tuple[float, ...]]:
-    """``(other voices' packages, synthetic pieces, speeds)`` for ``family`` ("hi" or
-    "lo"): the shipped model's (:data:`FAMILY_OPTIONS`) where an override is None."""
-    shipped_voices, shipped_pieces, shipped_speeds = FAMILY_OPTIONS[family]
+                   ) -> tuple[tuple[str, ...], int, tuple[float, ...], tuple[str, ...]]:
+    """``(other voices' packages, synthetic pieces, speeds, level floors)`` for ``family``
+    ("hi", "lo" or "nb"): the shipped model's (:data:`FAMILY_OPTIONS`) where an override
+    is None."""
+    shipped_voices, shipped_pieces, shipped_speeds, floors = FAMILY_OPTIONS[family]
     return (shipped_voices if voices is None else voices,
             shipped_pieces if pieces is None else pieces,
-            shipped_speeds if speeds is None else speeds)
+            shipped_speeds if speeds is None else speeds, floors)
 
 
 # A package named with this suffix is heard only under music and in rooms (its sequences'
@@ -275,31 +291,33 @@ def parse_speeds(text: str) -> tuple[float, ...]:
 
 
 def training_files(root: Path, tmp: Path, voices: tuple[str, ...], pieces: int,
-                   speeds: tuple[float, ...] = ()) -> tuple[list[Path], list[Path]]:
+                   speeds: tuple[float, ...] = (), floors: tuple[str, ...] = FLOORS
+                   ) -> tuple[list[Path], list[Path]]:
     """``(labelled, voice_free)`` wavs: the dev speech and mixes minus the held-out sources,
     then what :func:`augmented` makes of that speech. Generated files go under ``tmp``."""
     labelled = [w for w in dev_files(root) if not is_held_out(w)]
     speech = [w for w in labelled if w.parent.name == "speech"]
-    extra, voice_free = augmented(root, speech, tmp, voices, pieces, speeds)
+    extra, voice_free = augmented(root, speech, tmp, voices, pieces, speeds, floors)
     return labelled + extra, voice_free
 
 
 def augmented(root: Path, speech: list[Path], tmp: Path, voices: tuple[str, ...],
-              pieces: int, speeds: tuple[float, ...] = ()) -> tuple[list[Path], list[Path]]:
+              pieces: int, speeds: tuple[float, ...] = (), floors: tuple[str, ...] = FLOORS
+              ) -> tuple[list[Path], list[Path]]:
     """``(labelled, voice_free)`` wavs made for training from the clean ``speech``:
-    :mod:`augment`'s mixes of it (over the dev music under ``root`` and ``pieces``
-    synthetic pieces), levels and rooms; :func:`other_voices` of each package named in
-    ``voices``; every clean voice of these at ``speeds`` (:func:`speed_copies`); and the
-    voice-free music pieces, synthetic chords and synthetic pieces (:data:`FAMILY_OPTIONS`).
-    The recipe of the shipped models and of every cross-validation's folds (``cv_gaps``).
-    Written under ``tmp``."""
+    :mod:`augment`'s mixes of it (over the dev music under ``root`` and ``pieces`` synthetic
+    pieces), levels (over no floor or one of ``floors``) and rooms; :func:`other_voices` of
+    each package named in ``voices``; every clean voice of these at ``speeds``
+    (:func:`speed_copies`); and the voice-free music pieces, synthetic chords and synthetic
+    pieces (:data:`FAMILY_OPTIONS`). The recipe of the shipped models and of every
+    cross-validation's folds (``cv_gaps``). Written under ``tmp``."""
     import augment
     import voices as packages  # (``voices`` names the packages here)
 
     synth = augment.synth_pieces(tmp / "synth", pieces)
     music = sorted(root.glob("music/*.wav"))
     labelled = (augment.mixes(speech, music + synth, tmp / "mix")
-                + augment.levels(speech, tmp / "level")
+                + augment.levels(speech, tmp / "level", floors=floors)
                 + augment.rooms(speech, tmp / "room"))
     # Every clean voice, for the speed copies, grouped by the seeds their augmentation
     # draws from (the developer set's and KTuberling's share augment's own).
@@ -308,14 +326,14 @@ def augmented(root: Path, speech: list[Path], tmp: Path, voices: tuple[str, ...]
         name, _, only = entry.partition(":")
         package = packages.PACKAGES[name]
         others = other_voices(tmp / "voices", music + synth, package,
-                              alone=only != UNDER_MUSIC)
+                              alone=only != UNDER_MUSIC, floors=floors)
         labelled += others
         clean = clean_speech(others)
         if clean:  # (none from a package heard only under music)
             voiced.setdefault(package.augment_seed, []).extend(clean)
     if speeds:
         for offset, clean in voiced.items():
-            labelled += speed_copies(clean, music + synth, tmp, speeds, offset)
+            labelled += speed_copies(clean, music + synth, tmp, speeds, offset, floors)
     return labelled, negatives(root, tmp) + synth
 
 
@@ -326,7 +344,8 @@ def clean_speech(files: list[Path]) -> list[Path]:
 
 
 def speed_copies(speech: list[Path], music: list[Path], tmp: Path,
-                 speeds: tuple[float, ...], seed_offset: int = 0) -> list[Path]:
+                 speeds: tuple[float, ...], seed_offset: int = 0,
+                 floors: tuple[str, ...] = FLOORS) -> list[Path]:
     """The clean training ``speech`` (the developer set's and the other voices') played at
     each of ``speeds`` (:func:`augment.speeds`: pitch, formants and pace move together, as
     another speaker's would): each copy alone, over six stretches of ``music`` (-6 to
@@ -337,11 +356,13 @@ def speed_copies(speech: list[Path], music: list[Path], tmp: Path,
     seed = augment.SEED + seed_offset
     fast = augment.speeds(speech, tmp / "speed", speeds)
     return (fast + augment.mixes(fast, music, tmp / "speedmix", per_file=6, seed=seed + 7)
-            + augment.levels(fast, tmp / "speedlevel", per_file=1, seed=seed + 8)
+            + augment.levels(fast, tmp / "speedlevel", per_file=1, seed=seed + 8,
+                             floors=floors)
             + augment.rooms(fast, tmp / "speedroom", per_file=1, seed=seed + 9))
 
 
-def other_voices(tmp: Path, music: list[Path], package, alone: bool = True) -> list[Path]:
+def other_voices(tmp: Path, music: list[Path], package, alone: bool = True,
+                 floors: tuple[str, ...] = FLOORS) -> list[Path]:
     """Word sequences of a :class:`voices.Package` in its training
     languages (other speakers than the developer set's), each alone, over six stretches of
     ``music`` (0 to +18 dB: under that, other voices cost the developer set's 0 dB mixes
@@ -356,7 +377,8 @@ def other_voices(tmp: Path, music: list[Path], package, alone: bool = True) -> l
     speech = voices.sequences(tmp / "speech", package.languages, package=package)
     mixed = augment.mixes(speech, music, tmp / "mix", per_file=6, snr_db=(0.0, 18.0),
                           seed=seed)
-    levels = augment.levels(speech, tmp / "level", per_file=1, seed=seed + 1) if alone else []
+    levels = (augment.levels(speech, tmp / "level", per_file=1, seed=seed + 1, floors=floors)
+              if alone else [])
     rooms = augment.rooms(speech, tmp / "room", per_file=1, seed=seed + 2)
     return (speech if alone else []) + mixed + levels + rooms
 
@@ -387,7 +409,8 @@ def rate_data(labelled: list[Path], voice_free: list[Path], rate: int,
 
 
 def training_data(root: Path, rates, voices: tuple[str, ...], pieces: int,
-                  speeds: tuple[float, ...] = ()) -> list[FileData]:
+                  speeds: tuple[float, ...] = (), floors: tuple[str, ...] = FLOORS
+                  ) -> list[FileData]:
     """Every training file's :func:`file_data` with the engine at each of ``rates``
     (:func:`training_files`, measured by the pyo graph; takes minutes)."""
     import multiprocessing
@@ -397,7 +420,8 @@ def training_data(root: Path, rates, voices: tuple[str, ...], pieces: int,
     ctx = multiprocessing.get_context("spawn")
     parts = []
     with tempfile.TemporaryDirectory() as tmp:
-        labelled, voice_free = training_files(root, Path(tmp), voices, pieces, speeds)
+        labelled, voice_free = training_files(root, Path(tmp), voices, pieces, speeds,
+                                              floors)
         print(f"{len(labelled)} labelled files, {len(voice_free)} without voice")
         with ctx.Pool(2, maxtasksperchild=8) as pool:
             for rate in rates:
@@ -436,8 +460,9 @@ def _fit_member(files: list[FileData], seed: int) -> dict[str, np.ndarray]:
 
 
 def train(root: Path, rates, out: Path, voices: tuple[str, ...], pieces: int,
-          speeds: tuple[float, ...] = (), stride: int = 1) -> None:
-    files = training_data(root, rates, voices, pieces, speeds)
+          speeds: tuple[float, ...] = (), floors: tuple[str, ...] = FLOORS,
+          stride: int = 1) -> None:
+    files = training_data(root, rates, voices, pieces, speeds, floors)
     model = fit_ensemble(files, stride=stride)
     right = counted = speech = 0
     for x, y, keep in gru.phases(files, stride):

@@ -90,9 +90,10 @@ def _faked_recipe(tmp_path, monkeypatch):
     monkeypatch.setattr(voices, "sequences", sequences)
     speech = [tmp_path / "speech" / "ktuberling_seq01.wav"]
 
-    def recipe(packages):
+    def recipe(packages, floors=augment.FLOORS):
         calls.clear()
-        files = train_gaps.augmented(tmp_path, speech, tmp_path, packages, 20, (0.9, 1.1))
+        files = train_gaps.augmented(tmp_path, speech, tmp_path, packages, 20, (0.9, 1.1),
+                                     floors)
         return list(calls), files[0]
 
     return recipe
@@ -159,3 +160,56 @@ def test_the_other_voices_packages_are_named_on_the_command_line():
     speaker = cv_gaps.language(REPO / "voices_asterisk_es-MX-f-Allison_02_pink55__room__rt0.wav")
     assert speaker == "es-MX-f-Allison"
     assert not any(speaker in fold for fold in cv_gaps.LANGUAGE_FOLDS)
+
+
+def test_level_copies_draw_their_floors_from_the_family_set(tmp_path):
+    """``augment.levels``: the plain floors (the hi and nb models') draw exactly as they
+    did before the low ones existed (the shipped files' seeds), and the lo model's set adds
+    a building's low noise: a floor whose power lies under 300 Hz."""
+    speech = tone_word(tmp_path)
+    plain = augment.levels([speech], tmp_path / "plain", per_file=12, seed=5)
+    kinds = [json.loads(p.with_suffix(".json").read_text())["mix"]["music"] for p in plain]
+    # the draws before the low floors were added: a noise among none/white/pink per copy
+    rng = np.random.default_rng(5)
+    expected = []
+    for _ in range(12):
+        rng.uniform(-48.0, -3.0)
+        noise = ("none", "white", "pink")[rng.integers(3)]
+        expected.append(noise)
+        if noise != "none":
+            rng.standard_normal(len(sf.read(str(speech))[0]))  # the noise's own draws
+            rng.uniform(25.0, 50.0)
+    assert kinds == expected and set(kinds) == {"none", "white", "pink"}
+    low = augment.levels([speech], tmp_path / "low", per_file=12, seed=5,
+                         floors=augment.LOW_FLOORS)
+    lows = [p for p in low if json.loads(p.with_suffix(".json").read_text())["mix"]["music"]
+            == "low"]
+    assert lows, "twelve draws among four kinds gave no low floor"
+    y, _ = sf.read(str(lows[0]))
+    pause = y[int(1.55 * SR):int(1.75 * SR)]  # between the two words: the floor alone
+    power = np.abs(np.fft.rfft(pause)) ** 2
+    f = np.fft.rfftfreq(len(pause), 1 / SR)
+    assert power[f < 300].sum() > 0.95 * power.sum()
+    with pytest.raises(ValueError, match="floors"):
+        augment.levels([speech], tmp_path / "bad", floors=("brown",))
+
+
+def test_only_the_lo_recipe_hears_the_low_floors(tmp_path, monkeypatch):
+    """Every level copy of the lo recipe (its own speech, the other voices', the speed
+    copies') is drawn over the low floors too; the hi and nb recipes keep the plain ones."""
+    import train_gaps
+
+    assert train_gaps.family_options("lo")[3] == augment.LOW_FLOORS
+    assert train_gaps.family_options("hi")[3] == train_gaps.family_options("nb")[3] \
+        == augment.FLOORS
+    recipe = _faked_recipe(tmp_path, monkeypatch)
+    plain, plain_files = recipe(("ktuberling", "klettres:music"))
+    low, low_files = recipe(("ktuberling", "klettres:music"), augment.LOW_FLOORS)
+    levels = [c for c in low if c[0] == "levels"]
+    assert len(levels) == 3  # the developer set's speech, KTuberling's, their speed copies
+    assert all(dict(c[3])["floors"] == augment.LOW_FLOORS for c in levels)
+    assert all(dict(c[3])["floors"] == augment.FLOORS for c in plain if c[0] == "levels")
+    # nothing else changes: the same calls but for the floors, the same files
+    def strip(c):  # (a "sequences" call has no keywords)
+        return c if c[0] == "sequences" else c[:3] + ([kv for kv in c[3] if kv[0] != "floors"],)
+    assert [strip(c) for c in low] == [strip(c) for c in plain] and low_files == plain_files

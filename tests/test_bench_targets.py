@@ -120,4 +120,5 @@ def test_spread_gaps_refuses_a_rate_of_the_other_family():
                            "lo", "--rates", "16000,48000"], capture_output=True, text=True,
                           timeout=120)
     assert done.returncode == 2
-    assert "every rate must be of the lo family" in done.stderr
+    assert "the first rate must be of the lo family" in done.stderr
+    assert "every rate must measure its cues" in done.stderr

@@ -110,13 +110,16 @@ def test_check_prints_every_key():
 
 
 def test_installed_package_finds_its_data(tmp_path):
-    """A plain (non-editable) install ships shaders, audio and the default show."""
+    """A plain (non-editable) install ships shaders, audio, the default show and the gap
+    detector's three voice models."""
     script = Path(sys.executable).with_name("installation")
     if not script.exists():
         pytest.skip("package not installed into this environment (./setup.sh installs it)")
     code = ("import installation.resources as r; print(r.data_root()); "
             "print(r.data_path('shaders', 'os1.frag')); "
-            "print(r.data_path('audio', 'between_the_words.flac')); print(r.data_path('show.toml'))")
+            "print(r.data_path('audio', 'between_the_words.flac')); "
+            "print(r.data_path('show.toml')); import installation.analysis.voicemodel as v; "
+            "print(all(v.family_path(n).is_file() for n in ('hi', 'lo', 'nb')))")
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "HER_DATA")}
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          cwd=tmp_path, env=env)
@@ -124,3 +127,4 @@ def test_installed_package_finds_its_data(tmp_path):
     root = res.stdout.splitlines()[0]
     assert root.endswith(os.path.join("installation", "_data")), root
     assert "site-packages" in root
+    assert res.stdout.splitlines()[-1] == "True"  # the voice models

@@ -147,9 +147,10 @@ def test_silence_and_bad_samples_read_no_cue():
     assert np.all(np.isfinite(cues)) and not cues.any()
 
 
-def test_only_the_lo_model_reads_the_partial_cues():
+def test_only_the_models_under_32_khz_read_the_partial_cues():
     assert features_for(48000) == BASE_FEATURES and not reads_partials(44100)
-    assert features_for(16000) == (*BASE_FEATURES, *PARTIAL_TAPS) and reads_partials(8000)
+    assert features_for(16000) == (*BASE_FEATURES, *PARTIAL_TAPS) and reads_partials(16000)
+    assert features_for(8000) == features_for(16000) and reads_partials(8000)
 
 
 @pytest.mark.parametrize("rate, measured", [(48000, False), (16000, True)])

@@ -10,8 +10,8 @@ same way), its power spectrum from 100 Hz to 4 kHz, and for each bin a causal ba
 (in dB: a running median, which steps ``TRACK_DB_S`` / 2 dB a second up while the bin
 stands over it and as much down while it stands under: a held chord, a room). A bin is
 *fresh* while it stands ``FRESH_DB`` or more over its background (a steady noise's bins
-flutter over their median by that less than 2 % of the time). Only the lo model (engines
-under 32 kHz) reads these cues (``voicemodel.FAMILY_FEATURES``); the graph runs no such
+flutter over their median by that less than 2 % of the time). Only the models of engines
+under 32 kHz (lo and nb) read these cues (``voicemodel.FAMILY_FEATURES``); the graph runs no such
 meter above. Four level-free cues per spectrum, written into the tap row after the band
 meter's (and held there until the next spectrum):
 
@@ -48,7 +48,7 @@ FRESH_DB = 10.0
 RISE_DB = 3.0
 TRACK_DB_S = 30.0
 # A spectrum every this many seconds, in whole blocks (at least one): every 256-sample
-# block at the lo model's rates (the hi model reads no partial cues,
+# block at the lo and nb models' rates (the hi model reads no partial cues,
 # voicemodel.FAMILY_FEATURES). Every ~32 ms lost the lo model's mixes on the language
 # cross-validation (docs/benchmarks.md, R19).
 SPECTRUM_PERIOD_S = 0.016

@@ -19,7 +19,7 @@ def gap_window_samples(sample_rate: float) -> int:
 
 # The lowest rate the graph decimates to: the pitch block always goes as low as this, the
 # gap bands only from DECIMATE_FROM up (the "hi" voice model; below it they run at the
-# engine rate, the "lo" model).
+# engine rate, the "lo" and "nb" models).
 BAND_MIN_RATE = 11025
 DECIMATE_FROM = 32000
 

@@ -21,7 +21,7 @@ the graph's short band levels, the voicing and the onset strength:
 - each band's drop below its recent peak (a peak that falls at ``PEAK_RELEASE_DB_S``): a
   word ends with a fall of 20-40 dB within a few blocks, a piano or guitar note decays far
   slower than that;
-- for the lo model only, four cues of a short spectrum
+- for the models under 32 kHz only (lo and nb), four cues of a short spectrum
   (:mod:`~installation.analysis.partials`): the share of its power in bins that stand
   10 dB over their running median, how much of that rose since the last spectrum, how
   long it has stood there, and by how much: inside an octave, a voice's partials fall
@@ -32,7 +32,7 @@ then a small recurrent network over the cues: a few members of gated recurrent u
 cues themselves, so a block that sounds like the music alone can close what the word
 before it left open (a fixed average of the past cannot: it carried a word's last
 blocks on into a short pause). Its weights come from ``bench/train_gaps.py``
-(``gap_model_hi.npz``, ``gap_model_lo.npz``).
+(``gap_model_hi.npz``, ``gap_model_lo.npz``, ``gap_model_nb.npz``: see :func:`family`).
 
 The state lives in plain arrays owned by :class:`VoiceModel`; nothing is global.
 """
@@ -56,16 +56,20 @@ BASE_FEATURES: tuple[str, ...] = (
     *(f"snr_{b}" for b in BANDS), *(f"shape_{b}" for b in BANDS[1:]),
     *(f"flux_{b}" for b in BANDS), "voicing", "onset", "music_voicing",
     *(f"drop_{b}" for b in BANDS), *(f"rel_{b}" for b in BANDS))
-# Two models: the graph measures the bands decimated from 32 kHz up ("hi": trained at
-# 48 and 44.1 kHz) and at the engine rate below ("lo": trained at 22.05, 16 and 8 kHz).
-# The lo model also reads the partial meter's cues (after the base ones, in the kernel's
-# order): they lifted its mixes over languages, and on the live graph at 8 kHz; the hi
-# model's recipe gained nothing from them at three times its detector's cost
-# (docs/benchmarks.md, R17-R23).
+# Three models: the graph measures the bands decimated from 32 kHz up ("hi": trained at
+# 48 and 44.1 kHz) and at the engine rate below ("lo" from 11 kHz, "nb" under it: both
+# trained at 22.05, 16 and 8 kHz, with low-frequency floors in the lo model's training:
+# they lifted its floors and rooms at 16 kHz and lost at 8, docs/benchmarks.md, R30 and
+# R31). The two below 32 kHz also read the partial meter's cues (after the base ones, in
+# the kernel's order): they lifted their mixes over languages, and on the live graph at
+# 8 kHz; the hi model's recipe gained nothing from them at three times its detector's
+# cost (docs/benchmarks.md, R17-R23).
 FAMILY_FEATURES: dict[str, tuple[str, ...]] = {"hi": BASE_FEATURES,
-                                               "lo": (*BASE_FEATURES, *PARTIAL_TAPS)}
+                                               "lo": (*BASE_FEATURES, *PARTIAL_TAPS),
+                                               "nb": (*BASE_FEATURES, *PARTIAL_TAPS)}
 MODEL_DIR = Path(__file__).parent
 HI_RATE = DECIMATE_FROM
+NB_RATE = 11000  # under it, narrowband: telephone and 8 kHz recorders
 # Time constant (s) of the room's voicing average. Per block: alpha = 1 - exp(-block_s /
 # tau), so the model sees the same time span at every rate and block size.
 MUSIC_TAU_S = 0.264
@@ -74,8 +78,9 @@ FLOOR_SEGMENT_S = 0.1
 
 
 def family(sample_rate: float) -> str:
-    """Which model an engine running at ``sample_rate`` Hz uses: "hi" or "lo"."""
-    return "hi" if sample_rate >= HI_RATE else "lo"
+    """Which model an engine running at ``sample_rate`` Hz uses: "hi" (32 kHz and up),
+    "lo" (11 to 32 kHz) or "nb" (under 11 kHz)."""
+    return "hi" if sample_rate >= HI_RATE else "lo" if sample_rate >= NB_RATE else "nb"
 
 
 def features_for(sample_rate: float) -> tuple[str, ...]:
@@ -88,9 +93,16 @@ def reads_partials(sample_rate: float) -> bool:
     return PARTIAL_TAPS[0] in features_for(sample_rate)
 
 
+def family_path(name: str) -> Path:
+    """The model file of the family ``name`` ("hi", "lo" or "nb")."""
+    if name not in FAMILY_FEATURES:
+        raise ValueError(f"no model family {name!r}: expected one of {', '.join(FAMILY_FEATURES)}")
+    return MODEL_DIR / f"gap_model_{name}.npz"
+
+
 def model_path(sample_rate: float) -> Path:
     """The model file for an engine running at ``sample_rate`` Hz."""
-    return MODEL_DIR / f"gap_model_{family(sample_rate)}.npz"
+    return family_path(family(sample_rate))
 
 
 def flux_lag(block_s: float, sample_rate: float) -> int:
@@ -125,7 +137,7 @@ def alpha(block_s: float, tau_s: float) -> float:
 # the order reset, update, candidate; the output wo (E, H), bo (E,); and step (a scalar):
 # the engine samples between two steps of the network it was fitted with (the "hi" model
 # steps every 512 samples, on every other 256-sample block: half the cost, and F1 within
-# a gap or two of stepping on every block; the "lo" one on every 256).
+# a gap or two of stepping on every block; the "lo" and "nb" ones on every 256).
 MODEL_KEYS = ("mean", "std", "Wx", "bx", "Wh", "bh", "wo", "bo", "step")
 
 

@@ -89,7 +89,7 @@ class AnalysisGraph:
         # TableFill copies into a table in C: the same filters as pyo objects cost more.
         block_size = int(server.getBufferSize())
         self.bands = BandMeter(sample_rate, block_size)
-        # The partial meter's cues only where the rate's model reads them (the lo model's);
+        # The partial meter's cues only where the rate's model reads them (under 32 kHz);
         # elsewhere their taps stay 0.
         self.partials = (PartialMeter(sample_rate, block_size)
                          if reads_partials(sample_rate) else None)
