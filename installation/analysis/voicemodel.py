@@ -59,10 +59,11 @@ BASE_FEATURES: tuple[str, ...] = (
 # Three models: the graph measures the bands decimated from 32 kHz up ("hi": trained at
 # 48 and 44.1 kHz) and at the engine rate below ("lo" from 11 kHz, "nb" under it: both
 # trained at 22.05, 16 and 8 kHz, with a building's low noise in the lo model's training:
-# it lifted the floors and rooms at 16 kHz, not at 8, docs/benchmarks.md, R30 and R31). The two below 32 kHz also read the partial meter's cues (after the base ones, in
-# the kernel's order): they lifted their mixes over languages, and on the live graph at
-# 8 kHz; the hi model's recipe gained nothing from them at three times its detector's
-# cost (docs/benchmarks.md, R17-R23).
+# it lifted the floors and rooms at 16 kHz, not at 8, docs/benchmarks.md, R30 and R31).
+# The two below 32 kHz also read the partial meter's cues (after the base ones, in the
+# kernel's order): they lifted their mixes over languages, and on the live graph at 8 kHz;
+# the hi model's recipe gained nothing from them at three times its detector's cost
+# (docs/benchmarks.md, R17-R23).
 FAMILY_FEATURES: dict[str, tuple[str, ...]] = {"hi": BASE_FEATURES,
                                                "lo": (*BASE_FEATURES, *PARTIAL_TAPS),
                                                "nb": (*BASE_FEATURES, *PARTIAL_TAPS)}
