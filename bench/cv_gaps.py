@@ -176,6 +176,8 @@ def main() -> int:
     ap.add_argument("--pieces", type=int, default=None, help="as train_gaps.py --pieces")
     ap.add_argument("--speeds", type=train_gaps.parse_speeds, default=None,
                     help="as train_gaps.py --speeds")
+    ap.add_argument("--floors", type=train_gaps.parse_floors, default=None,
+                    help="as train_gaps.py --floors")
     ap.add_argument("--fit-seeds", default="0",
                     help="with --by-language: the first seed of each fit's networks "
                          "(train_gaps.fit_ensemble), comma-separated (e.g. 0,3: seeds 0-2, "
@@ -190,7 +192,7 @@ def main() -> int:
     family = train_gaps.family(args.rate)
     data = measured(args.eval, args.cache, args.rate,
                     *train_gaps.family_options(family, args.voices, args.pieces,
-                                               args.speeds))
+                                               args.speeds, args.floors))
     evaluated, extra, voice_free = data["evaluated"], data["extra"], data["voice_free"]
     # The training targets, at the times the working tree's frame builder reads.
     labelled = {w: train_gaps.labels_from(*data["words"][w], train_gaps.signal_times(

@@ -76,6 +76,8 @@ def main() -> int:
                     help="as train_gaps.py --voices (default: the family's shipped recipe)")
     ap.add_argument("--first-triple", type=int, default=0,
                     help="the first ensemble to fit: 0 is seeds 0-2, 1 is seeds 3-5, ...")
+    ap.add_argument("--floors", type=train_gaps.parse_floors, default=None,
+                    help="as train_gaps.py --floors (default: the family's shipped recipe)")
     ap.add_argument("--rates", type=str, default=None,
                     help="comma-separated engine rates to fit at instead of the family's "
                          "(the first of the family, where F1 is scored; every one measuring "
@@ -93,7 +95,8 @@ def main() -> int:
         ap.error(f"--rates {args.rates}: the first rate must be of the {args.family} family "
                  "(hi: 32 kHz and over, lo: 11 to 32 kHz, nb: under 11 kHz), and every "
                  "rate must measure its cues (all of them 32 kHz and over, or all under)")
-    voices, pieces, speeds, floors = train_gaps.family_options(args.family, args.voices)
+    voices, pieces, speeds, floors = train_gaps.family_options(args.family, args.voices,
+                                                               floors=args.floors)
     files = []
     for name, folder in (("--eval", args.eval), ("--extra", args.extra)):
         if folder is not None:

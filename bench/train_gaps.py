@@ -201,6 +201,9 @@ def main() -> None:
                     help="the training voices also played this many times as fast, "
                          "comma-separated (e.g. 0.9,1.1), or 'none'; default: as the "
                          "family's shipped model")
+    ap.add_argument("--floors", type=parse_floors, default=None,
+                    help="the level copies' floors: plain (white and pink) or low (also a "
+                         "building's low noise); default: as the family's shipped model")
     args = ap.parse_args()
     families = ("hi", "lo", "nb") if args.family == "all" else (args.family,)
     for name in families:
@@ -208,7 +211,7 @@ def main() -> None:
                  else FAMILY_RATES[name])
         out = args.out or family_path(name)
         train(args.eval, rates, out,
-              *family_options(name, args.voices, args.pieces, args.speeds),
+              *family_options(name, args.voices, args.pieces, args.speeds, args.floors),
               stride=FAMILY_STRIDE[name])
 
 
@@ -252,15 +255,17 @@ assert HI_RATE > NB_RATE
 
 
 def family_options(family: str, voices: tuple[str, ...] | None = None,
-                   pieces: int | None = None, speeds: tuple[float, ...] | None = None
+                   pieces: int | None = None, speeds: tuple[float, ...] | None = None,
+                   floors: tuple[str, ...] | None = None
                    ) -> tuple[tuple[str, ...], int, tuple[float, ...], tuple[str, ...]]:
     """``(other voices' packages, synthetic pieces, speeds, level floors)`` for ``family``
     ("hi", "lo" or "nb"): the shipped model's (:data:`FAMILY_OPTIONS`) where an override
     is None."""
-    shipped_voices, shipped_pieces, shipped_speeds, floors = FAMILY_OPTIONS[family]
+    shipped_voices, shipped_pieces, shipped_speeds, shipped_floors = FAMILY_OPTIONS[family]
     return (shipped_voices if voices is None else voices,
             shipped_pieces if pieces is None else pieces,
-            shipped_speeds if speeds is None else speeds, floors)
+            shipped_speeds if speeds is None else speeds,
+            shipped_floors if floors is None else floors)
 
 
 # A package named with this suffix is heard only under music and in rooms (its sequences'
@@ -288,6 +293,15 @@ def parse_voices(text: str) -> tuple[str, ...]:
 def parse_speeds(text: str) -> tuple[float, ...]:
     """``"0.9,1.1"`` -> ``(0.9, 1.1)``; ``"none"`` -> ``()``."""
     return () if text.strip().lower() == "none" else tuple(float(f) for f in text.split(","))
+
+
+def parse_floors(text: str) -> tuple[str, ...]:
+    """``"plain"`` -> :data:`augment.FLOORS`; ``"low"`` -> :data:`augment.LOW_FLOORS`."""
+    choices = {"plain": FLOORS, "low": LOW_FLOORS}
+    if text not in choices:
+        raise argparse.ArgumentTypeError(f"floors {text!r}: expected plain (white and pink) "
+                                         "or low (also a building's low noise)")
+    return choices[text]
 
 
 def training_files(root: Path, tmp: Path, voices: tuple[str, ...], pieces: int,

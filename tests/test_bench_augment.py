@@ -213,3 +213,18 @@ def test_only_the_lo_recipe_hears_the_low_floors(tmp_path, monkeypatch):
     def strip(c):  # (a "sequences" call has no keywords)
         return c if c[0] == "sequences" else c[:3] + ([kv for kv in c[3] if kv[0] != "floors"],)
     assert [strip(c) for c in low] == [strip(c) for c in plain] and low_files == plain_files
+
+
+def test_the_floors_are_named_on_the_command_line():
+    import argparse
+
+    import train_gaps
+
+    assert train_gaps.parse_floors("low") == augment.LOW_FLOORS
+    assert train_gaps.parse_floors("plain") == augment.FLOORS
+    with pytest.raises(argparse.ArgumentTypeError, match="floors 'brown'"):
+        train_gaps.parse_floors("brown")
+    # an override wins over the family's recipe, and only the floors change
+    hi = train_gaps.family_options("hi")
+    assert train_gaps.family_options("hi", floors=augment.LOW_FLOORS) == (*hi[:3],
+                                                                          augment.LOW_FLOORS)
