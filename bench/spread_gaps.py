@@ -37,8 +37,6 @@ sys.path.insert(0, str(REPO / "bench"))
 
 import numpy as np  # noqa: E402
 
-from installation.analysis.voicemodel import family, features_for  # noqa: E402
-
 import cv_gaps  # noqa: E402
 import scoring  # noqa: E402
 import train_gaps  # noqa: E402
@@ -90,8 +88,7 @@ def main() -> int:
     rates = (tuple(int(r) for r in args.rates.split(",")) if args.rates
              else train_gaps.FAMILY_RATES[args.family])
     home = rates[0] if args.rates else train_gaps.FAMILY_HOME[args.family]
-    if family(home) != args.family or any(
-            features_for(r) != features_for(home) for r in rates):
+    if not train_gaps.fits_family(args.family, rates, home):
         ap.error(f"--rates {args.rates}: the first rate must be of the {args.family} family "
                  "(hi: 32 kHz and over, lo: 11 to 32 kHz, nb: under 11 kHz), and every "
                  "rate must measure its cues (all of them 32 kHz and over, or all under)")

@@ -36,14 +36,28 @@ def load_gaps(spec: str) -> tuple[str | None, dict]:
     """``[LABEL=]PATH``: a bench_gaps JSON. Without a label its splits keep their names
     (the eval set's dev / held-out); with one, every file is that split (an unseen set)."""
     label, _, path = spec.rpartition("=")
-    try:
-        data = json.loads(Path(path).read_text())
-    except (OSError, ValueError) as e:
-        raise SystemExit(f"targets.py: --gaps {spec}: {e}") from None
+    data = read_json("--gaps", spec, path)
     for key in ("rate", "scores"):
         if key not in data:
             raise SystemExit(f"targets.py: --gaps {spec}: no '{key}' (not a bench_gaps.py JSON)")
     return label or None, data
+
+
+def read_json(flag: str, spec: str, path: str) -> dict:
+    """The JSON at ``path``, or an exit naming the option and its argument ``spec``."""
+    try:
+        return json.loads(Path(path).read_text())
+    except (OSError, ValueError) as e:
+        raise SystemExit(f"targets.py: {flag} {spec}: {e}") from None
+
+
+def best_anchor(f1: dict[str, float]) -> tuple[str, float] | None:
+    """The anchor with the highest F1 among ``f1`` (method: F1), or None without one."""
+    anchors = {m: f1[m] for m in ANCHORS if m in f1}
+    if not anchors:
+        return None
+    best = max(anchors, key=anchors.get)
+    return best, anchors[best]
 
 
 def gap_rows(label: str | None, data: dict) -> dict[str, dict[str, dict]]:
@@ -65,13 +79,12 @@ def f1_cell(kind: str, methods: dict) -> tuple[str, list[str]]:
     misses = []
     if ours < F1_TARGET[kind]:
         misses.append(f"under {F1_TARGET[kind]:.2f}")
-    anchors = {m: methods[m]["f1"] for m in ANCHORS if m in methods}
-    best = max(anchors, key=anchors.get) if anchors else None
-    if best and ours <= anchors[best]:
-        misses.append(f"not above {best} {anchors[best]:.3f}")
+    best = best_anchor({m: s["f1"] for m, s in methods.items()})
+    if best and ours <= best[1]:
+        misses.append(f"not above {best[0]} {best[1]:.3f}")
     cell = f"{ours:.3f} {mark(not misses)}"
     if best:
-        cell += f" ({best} {anchors[best]:.3f})"
+        cell += f" ({best[0]} {best[1]:.3f})"
     return cell, misses
 
 
@@ -145,16 +158,14 @@ def floor_lines(rate: int, data: dict) -> tuple[list[str], list[str]]:
         if "ours" not in methods:
             continue
         total += 1
-        anchors = {m: methods[m] for m in ANCHORS if m in methods}
-        if anchors:
-            best = max(anchors, key=anchors.get)
-            if methods["ours"] < anchors[best]:
-                # bench_floors' keys: a floor's level under the words, a room's reverberation
-                # level against the voice (negative: under it)
-                where = (f"reverb {0.0 - float(level):g} dB under" if condition.startswith("room")
-                         else f"{level} dB under the words")
-                under.append(f"{condition}, {where}, {split}: {methods['ours']:.3f} "
-                             f"against {best} {anchors[best]:.3f}")
+        best = best_anchor(methods)
+        if best and methods["ours"] < best[1]:
+            # bench_floors' keys: a floor's level under the words, a room's reverberation
+            # level against the voice (negative: under it)
+            where = (f"reverb {0.0 - float(level):g} dB under" if condition.startswith("room")
+                     else f"{level} dB under the words")
+            under.append(f"{condition}, {where}, {split}: {methods['ours']:.3f} "
+                         f"against {best[0]} {best[1]:.3f}")
     summed = sum(m["ours"] for m in rows.values() if "ours" in m)
     lines = [f"Floors and rooms at {rate} Hz (`bench_floors.py`): {total} rows, F1 summed "
              f"{summed:.3f}; {len(under)} under an anchor {mark(not under)}"]
@@ -183,10 +194,7 @@ def main(argv: list[str] | None = None) -> int:
         by_rate.setdefault(int(data["rate"]), []).append((label, data))
     floors: dict[int, dict] = {}
     for i, path in enumerate(args.floors):
-        try:
-            data = json.loads(Path(path).read_text())
-        except (OSError, ValueError) as e:
-            raise SystemExit(f"targets.py: --floors {path}: {e}") from None
+        data = read_json("--floors", path, path)
         if args.floor_rate:
             rate = args.floor_rate[i]
         else:

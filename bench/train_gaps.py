@@ -248,9 +248,15 @@ FAMILY_OPTIONS = {"hi": (("ktuberling", "klettres"), 20, (0.9, 1.1), FLOORS),
 # three of 16 stepping on every block, with F1 within a gap or two of stepping on every
 # block (docs/benchmarks.md). Below 32 kHz a block is already 11.6-32 ms.
 FAMILY_STRIDE = {"hi": 2, "lo": 1, "nb": 1}
-assert all(family(FAMILY_HOME[name]) == name
-           and all(features_for(r) == features_for(FAMILY_HOME[name]) for r in rates)
-           for name, rates in FAMILY_RATES.items())
+
+
+def fits_family(name: str, rates, home: int) -> bool:
+    """Whether a model of family ``name`` scored at ``home`` Hz may be fitted at ``rates``:
+    ``home`` is the family's, and every rate measures its cues."""
+    return family(home) == name and all(features_for(r) == features_for(home) for r in rates)
+
+
+assert all(fits_family(name, rates, FAMILY_HOME[name]) for name, rates in FAMILY_RATES.items())
 assert HI_RATE > NB_RATE
 
 
