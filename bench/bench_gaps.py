@@ -8,9 +8,11 @@ in the same run, on the same files, scored the same way (``bench/scoring.py``).
 Files: every ``speech/*.wav`` and ``mix/*.wav`` of the eval folder (labels beside them).
 Results are split into *dev* (the files the model was fitted on) and *held-out* (the speech
 sources in ``train_gaps.HELD_OUT`` and all their mixes). Anchors: frame decisions (WebRTC:
-30 ms frames at 16 kHz; Silero: 32 ms chunks at 16 kHz, probability ≥ 0.5, its own ONNX
-model on onnxruntime, one thread) are turned into gaps by ``scoring.gaps_from_decisions``:
-every silent run of ≥ 100 ms between two speech runs. Install them with
+30 ms frames; Silero: 32 ms chunks, probability ≥ 0.5, its own ONNX model on onnxruntime,
+one thread) are turned into gaps by ``scoring.gaps_from_decisions``: every silent run of
+≥ 100 ms between two speech runs. They hear what our engine hears (:func:`read_anchor`): at
+16 kHz, their own rate, where the engine's rate is 16 kHz or more; under that, at 8 kHz,
+both anchors' narrowband mode, on the file brought to the engine's rate first. Install them with
 ``pip install -e '.[bench]'`` then ``pip install --no-deps silero-vad`` (bench/README.md).
 
 Cost is CPU time per second of audio, best of ``--repeat`` runs (the machine is shared).
@@ -48,13 +50,29 @@ from installation.engine.offline import analyse_taps  # noqa: E402
 from installation.engine.sources import load_mono  # noqa: E402
 
 
-def read16k(path: Path) -> np.ndarray:
+def anchor_rate(engine_rate: int) -> int:
+    """The rate the anchors hear a file at beside an engine at ``engine_rate``: 16 kHz (their
+    own) where the engine hears that band or more; else 8 kHz, the narrowband mode both
+    anchors have (a user with an 8 kHz line hands them that, not a band it never had)."""
+    return 16000 if engine_rate >= 16000 else 8000
+
+
+def read_anchor(path: Path, engine_rate: int) -> tuple[np.ndarray, int]:
+    """``path`` as the anchors hear it beside an engine at ``engine_rate``: mono, brought to
+    the engine's rate where that is under the file's (the band the engine hears), then to
+    :func:`anchor_rate`; and that rate. A 16 kHz file beside an engine at 16 kHz or more is
+    read as it is."""
+    import soxr
+
     y, sr = sf.read(str(path), dtype="float64", always_2d=True)
     y = y.mean(axis=1)
-    if sr != 16000:
-        import soxr
-        y = soxr.resample(y, sr, 16000)
-    return y
+    band = min(sr, engine_rate)
+    if band != sr:
+        y = soxr.resample(y, sr, band)
+    rate = anchor_rate(engine_rate)
+    if rate != band:
+        y = soxr.resample(y, band, rate)
+    return y, rate
 
 
 def band_meter_seconds(samples: np.ndarray, rate: int, block: int = 256) -> float:
@@ -185,14 +203,15 @@ PREDICTIONS: list[tuple[float, float]] = []  # (expected, actual) s, over the ru
 BATCH: list[float] = []  # CPU s of the batched detector per call
 
 
-def webrtc(y16: np.ndarray, mode: int) -> list[dict]:
+def webrtc(y: np.ndarray, mode: int, rate: int = 16000) -> list[dict]:
+    """WebRTC VAD's gaps in ``y`` (at ``rate``: 8, 16, 32 or 48 kHz), 30 ms frames."""
     import webrtcvad
 
     vad = webrtcvad.Vad(mode)
-    n = 480  # 30 ms at 16 kHz
-    pcm = (np.clip(y16, -1, 32767 / 32768) * 32768).astype("<i2")
-    dec = [vad.is_speech(pcm[i:i + n].tobytes(), 16000) for i in range(0, len(pcm) - n + 1, n)]
-    return scoring.gaps_from_decisions(dec, n / 16000)
+    n = rate * 30 // 1000
+    pcm = (np.clip(y, -1, 32767 / 32768) * 32768).astype("<i2")
+    dec = [vad.is_speech(pcm[i:i + n].tobytes(), rate) for i in range(0, len(pcm) - n + 1, n)]
+    return scoring.gaps_from_decisions(dec, n / rate)
 
 
 class Silero:
@@ -210,21 +229,27 @@ class Silero:
         self.session = onnxruntime.InferenceSession(str(path), sess_options=opts,
                                                     providers=["CPUExecutionProvider"])
 
-    def probs(self, y16: np.ndarray) -> list[float]:
+    # samples per chunk and of context the model reads, per rate (as silero-vad's own
+    # OnnxWrapper feeds it: 32 ms chunks at 16 and at 8 kHz)
+    CHUNK = {16000: (512, 64), 8000: (256, 32)}
+
+    def probs(self, y: np.ndarray, rate: int = 16000) -> list[float]:
+        n, c = self.CHUNK[rate]
         state = np.zeros((2, 1, 128), dtype=np.float32)
-        context = np.zeros((1, 64), dtype=np.float32)
-        sr = np.array(16000, dtype=np.int64)
+        context = np.zeros((1, c), dtype=np.float32)
+        sr = np.array(rate, dtype=np.int64)
         out = []
-        x = y16.astype(np.float32)
-        for i in range(0, len(x) - 512 + 1, 512):
-            chunk = np.concatenate([context, x[None, i:i + 512]], axis=1)
+        x = y.astype(np.float32)
+        for i in range(0, len(x) - n + 1, n):
+            chunk = np.concatenate([context, x[None, i:i + n]], axis=1)
             p, state = self.session.run(None, {"input": chunk, "state": state, "sr": sr})
-            context = chunk[:, -64:]
+            context = chunk[:, -c:]
             out.append(float(p[0][0]))
         return out
 
-    def gaps(self, y16: np.ndarray) -> list[dict]:
-        return scoring.gaps_from_decisions([p >= 0.5 for p in self.probs(y16)], 512 / 16000)
+    def gaps(self, y: np.ndarray, rate: int = 16000) -> list[dict]:
+        n = self.CHUNK[rate][0]
+        return scoring.gaps_from_decisions([p >= 0.5 for p in self.probs(y, rate)], n / rate)
 
 
 def main() -> int:
@@ -266,13 +291,13 @@ def main() -> int:
             best["ours_detector"] = min(best.get("ours_detector", 1e9), t_det)
             best["ours_band_meter"] = min(best.get("ours_band_meter", 1e9), t_bands)
             if silero is not None:
-                y16 = read16k(wav)
+                y, r = read_anchor(wav, args.rate)
                 for m in (0, 3):
                     t0 = time.process_time()
-                    found[f"webrtc{m}"] = webrtc(y16, m)
+                    found[f"webrtc{m}"] = webrtc(y, m, r)
                     best[f"webrtc{m}"] = min(best.get(f"webrtc{m}", 1e9), time.process_time() - t0)
                 t0 = time.process_time()
-                found["silero"] = silero.gaps(y16)
+                found["silero"] = silero.gaps(y, r)
                 best["silero"] = min(best.get("silero", 1e9), time.process_time() - t0)
         del PREDICTIONS[first + (len(PREDICTIONS) - first) // args.repeat:]  # one repeat's
         best["ours_detector_batch"] = min(BATCH[-args.repeat:])
@@ -286,10 +311,12 @@ def main() -> int:
                                    + cost["ours_detector"])
     kinds = ["speech", "mix+12", "mix+6", "mix+0"]
     result = {"audio_s": audio_s, "rate": args.rate, "block": args.block,
+              "anchor_rate": None if args.no_anchors else anchor_rate(args.rate),
               "held_out": list(HELD_OUT),
               "cost_per_audio_s": {m: c / audio_s for m, c in cost.items()}, "scores": {}}
+    heard = "" if args.no_anchors else f"; the anchors at {anchor_rate(args.rate)} Hz"
     print(f"{len(files)} files, {audio_s:.1f} s of audio; ours at {args.rate} Hz, "
-          f"block {args.block}\n")
+          f"block {args.block}{heard}\n")
     print(f"| split | kind | method | {scoring.SUMMARY_HEADER} |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     for split in ("dev", "held-out"):

@@ -6,7 +6,8 @@ A *job* is ``(condition, labelled wav, altered copy)``: the copy is what every m
 the labelled wav's labels are what it is scored against. Our detector runs the real pyo
 graph over every copy (``cv_gaps.analyse``, two processes), once, and each detector setting
 is decided from the same tap rows; WebRTC VAD (modes 0, 3) and Silero VAD hear the same copy
-at 16 kHz in the same run.
+in the same run, as the engine hears it (``bench_gaps.read_anchor``: at 16 kHz, or at 8 kHz
+beside an engine under 16 kHz).
 """
 
 from __future__ import annotations
@@ -49,10 +50,10 @@ def score_jobs(jobs: Sequence[Job], rate: int, settings: dict[str, AnalysisConfi
             frames = FrameBuilder(rate, BLOCK, pitch_rate, s).push_many(taps)
             found[name] = gaps_from_frames(frames, s.gap_min_s)
         if silero is not None:
-            y16 = bench_gaps.read16k(heard)
+            y, r = bench_gaps.read_anchor(heard, rate)
             for m in (0, 3):
-                found[f"webrtc{m}"] = webrtc(y16, m)
-            found["silero"] = silero.gaps(y16)
+                found[f"webrtc{m}"] = webrtc(y, m, r)
+            found["silero"] = silero.gaps(y, r)
         for m, g in found.items():
             scores.setdefault((condition, group, m), []).append(
                 scoring.score_file(g, labels["gaps"]))
