@@ -1,7 +1,8 @@
 """How far the gap detector's F1 moves with its networks' seeds alone.
 
-    .venv/bin/python bench/spread_gaps.py [--family hi|lo] [--triples 3] [--extra DIR]
-        [--voices ...] [--first-triple K] [--save DIR]
+    .venv/bin/python bench/spread_gaps.py [--family hi|lo|nb] [--triples 3] [--extra DIR]
+        [--voices ...] [--speeds ...] [--floors ...] [--rates ...] [--first-triple K]
+        [--save DIR]
 
 ``train_gaps.py`` fits three small networks (seeds 0, 1 and 2) and ships their average. This
 script measures the recipe's training blocks once, exactly as ``train_gaps.py`` does, fits
@@ -14,8 +15,8 @@ ensemble, then the range and the mean: how far a figure moves when nothing but t
 changes, which a change of cue or recipe must beat before it is read as a gain, and what
 the recipe itself is worth on average. ``--pooled`` also scores one average of every
 network fitted (six members from two triples, ...): what more members buy beyond the
-triples' mean. ``--save DIR`` keeps each ensemble's model file. ``--voices`` fits another
-recipe (as ``train_gaps.py --voices``), and ``--first-triple 1`` starts at seeds 3-5: with
+triples' mean. ``--save DIR`` keeps each ensemble's model file. ``--voices``, ``--speeds``
+and ``--floors`` fit another recipe (as ``train_gaps.py``'s), and ``--first-triple 1`` starts at seeds 3-5: with
 ``--save``, a recipe's second triple for measures this script does not make (rooms, floors,
 the live graph).
 
@@ -76,6 +77,9 @@ def main() -> int:
                     help="the first ensemble to fit: 0 is seeds 0-2, 1 is seeds 3-5, ...")
     ap.add_argument("--floors", type=train_gaps.parse_floors, default=None,
                     help="as train_gaps.py --floors (default: the family's shipped recipe)")
+    ap.add_argument("--speeds", type=train_gaps.parse_speeds, default=None,
+                    help="as train_gaps.py --speeds, e.g. 0.9,1.1 or none (default: the "
+                         "family's shipped recipe)")
     ap.add_argument("--rates", type=str, default=None,
                     help="comma-separated engine rates to fit at instead of the family's "
                          "(the first of the family, where F1 is scored; every one measuring "
@@ -92,8 +96,8 @@ def main() -> int:
         ap.error(f"--rates {args.rates}: the first rate must be of the {args.family} family "
                  "(hi: 32 kHz and over, lo: 11 to 32 kHz, nb: under 11 kHz), and every "
                  "rate must measure its cues (all of them 32 kHz and over, or all under)")
-    voices, pieces, speeds, floors = train_gaps.family_options(args.family, args.voices,
-                                                               floors=args.floors)
+    voices, pieces, speeds, floors = train_gaps.family_options(
+        args.family, args.voices, speeds=args.speeds, floors=args.floors)
     files = []
     for name, folder in (("--eval", args.eval), ("--extra", args.extra)):
         if folder is not None:
