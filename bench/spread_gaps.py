@@ -16,9 +16,9 @@ changes, which a change of cue or recipe must beat before it is read as a gain, 
 the recipe itself is worth on average. ``--pooled`` also scores one average of every
 network fitted (six members from two triples, ...): what more members buy beyond the
 triples' mean. ``--save DIR`` keeps each ensemble's model file. ``--voices``, ``--speeds``
-and ``--floors`` fit another recipe (as ``train_gaps.py``'s), and ``--first-triple 1`` starts at seeds 3-5: with
-``--save``, a recipe's second triple for measures this script does not make (rooms, floors,
-the live graph).
+and ``--floors`` fit another recipe (as ``train_gaps.py``'s), and ``--first-triple 1``
+starts at seeds 3-5: with ``--save``, a recipe's second triple for measures this script
+does not make (rooms, floors, the live graph).
 
 Takes about 3 minutes to measure the training files, then about 7 minutes per ensemble of
 three networks on two cores.
