@@ -13,7 +13,7 @@ one thread) are turned into gaps by ``scoring.gaps_from_decisions``: every silen
 ≥ 100 ms between two speech runs. They hear what our engine hears (:func:`read_anchor`): at
 16 kHz, their own rate, where the engine's rate is 16 kHz or more; under that, at 8 kHz,
 both anchors' narrowband mode, on the file brought to the engine's rate first. Install them with
-``pip install -e '.[bench]'`` then ``pip install --no-deps silero-vad`` (bench/README.md).
+``pip install '.[bench]'`` then ``pip install --no-deps silero-vad`` (bench/README.md).
 
 Cost is CPU time per second of audio, best of ``--repeat`` runs (the machine is shared).
 Ours and the anchors are timed file by file, one after the other, so that a slow spell of
