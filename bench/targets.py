@@ -100,7 +100,10 @@ def ms(v: float, limit: float | None = None) -> str:
 
 
 def rate_table(rate: int, sets: list[tuple[str | None, dict]]) -> tuple[list[str], list[str]]:
-    lines = [f"### {rate} Hz", "",
+    # the rate the anchors heard, where the benchmark recorded it (bench_gaps.anchor_rate)
+    heard = sorted({data["anchor_rate"] for _, data in sets if data.get("anchor_rate")})
+    lines = [f"### {rate} Hz" + (f" (the anchors at {' and '.join(map(str, heard))} Hz)"
+                                 if heard else ""), "",
              "| set | " + " | ".join(HEADS) + " |", "|---|" + "---|" * len(HEADS)]
     timing = ["", "| set | start / end / delay (ms): " + " | ".join(HEADS) + " |",
               "|---|" + "---|" * len(HEADS)]

@@ -122,3 +122,16 @@ def test_spread_gaps_refuses_a_rate_of_the_other_family():
     assert done.returncode == 2
     assert "the first rate must be of the lo family" in done.stderr
     assert "every rate must measure its cues" in done.stderr
+
+
+def test_the_rate_the_anchors_heard_heads_its_table(tmp_path, capsys):
+    """bench_gaps.py records the anchors' rate (8 kHz beside an 8 kHz engine); a JSON from
+    before it did has no such key, and its heading says nothing of it."""
+    low = gaps_json(tmp_path, "l.json", {"dev/speech/ours": score(1.0)}, rate=8000)
+    data = json.loads(low.read_text())
+    data["anchor_rate"] = 8000
+    low.write_text(json.dumps(data))
+    old = gaps_json(tmp_path, "o.json", {"dev/speech/ours": score(1.0)})
+    out = run(capsys, "--gaps", str(low), "--gaps", str(old))
+    assert "### 8000 Hz (the anchors at 8000 Hz)\n" in out
+    assert "### 48000 Hz\n" in out
