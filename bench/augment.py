@@ -267,12 +267,13 @@ def levels(speech: list[Path], out: Path, per_file: int = 3, seed: int = SEED + 
         level = rng.uniform(-48.0, -3.0)
         x = y * 10 ** (level / 20) / _rms(y[words])
         noise = ("none", *floors)[rng.integers(1 + len(floors))]
-        if noise == "low":
-            n = _low(len(x), rng, rng.uniform(30.0, 150.0))
-            x = x + n / _rms(n) * 10 ** ((level - rng.uniform(15.0, 45.0)) / 20)
-        elif noise != "none":
-            n = rng.standard_normal(len(x)) if noise == "white" else _pink(len(x), rng)
-            x = x + n / _rms(n) * 10 ** ((level - rng.uniform(25.0, 50.0)) / 20)
+        if noise != "none":
+            if noise == "low":
+                n, under = _low(len(x), rng, rng.uniform(30.0, 150.0)), (15.0, 45.0)
+            else:
+                n = rng.standard_normal(len(x)) if noise == "white" else _pink(len(x), rng)
+                under = (25.0, 50.0)
+            x = x + n / _rms(n) * 10 ** ((level - rng.uniform(*under)) / 20)
         return x, noise, f"{noise}__level{j}"
 
     return _copies(speech, out, per_file, seed, make)
