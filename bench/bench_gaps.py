@@ -147,12 +147,11 @@ def table_fill_seconds(seconds: float, rate: int, with_fill: bool, block: int = 
                        copies: int = 1) -> float:
     """CPU s of the analysis graph over ``seconds`` of noise with everything stopped but
     ``copies`` copies of the TableFill that hands the band meter its samples
-    (``with_fill``), or with everything stopped (the bare server). Runs in a fresh process
-    (pyo caps the servers one process may boot)."""
+    (``with_fill``), or with everything stopped (the bare server)."""
     import pyo
 
     from installation.engine.graph import AnalysisGraph
-    from installation.engine.server import boot_server
+    from installation.engine.server import boot_server, shut_down
 
     server = boot_server("offline", sample_rate=rate, block_size=block)
     source = pyo.Noise(0.05)
@@ -174,7 +173,7 @@ def table_fill_seconds(seconds: float, rate: int, with_fill: bool, block: int = 
         spent = time.process_time() - t0
     for graph in graphs:
         graph.stop()
-    server.shutdown()
+    shut_down(server)
     return spent
 
 

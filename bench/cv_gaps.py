@@ -82,12 +82,12 @@ def piece(wav: Path) -> str | None:
 
 def analyse(files: list[Path], rate: int) -> dict[Path, tuple]:
     """``{wav: (tap rows, pitch rate)}`` with the engine at ``rate``, one pyo run per file
-    (in a fresh process per batch: pyo caps the servers one process may boot)."""
+    (two spawned processes)."""
     import functools
     import multiprocessing
 
     ctx = multiprocessing.get_context("spawn")
-    with ctx.Pool(2, maxtasksperchild=8) as pool:
+    with ctx.Pool(2) as pool:
         out = pool.map(functools.partial(_one, rate=rate), files, chunksize=1)
     return dict(zip(files, out))
 

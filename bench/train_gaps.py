@@ -423,7 +423,7 @@ def file_data(wav: Path, rate: int, voice_free: bool) -> FileData:
 def rate_data(labelled: list[Path], voice_free: list[Path], rate: int,
               pool) -> list[FileData]:
     """:func:`file_data` of every file, with the engine at ``rate`` Hz, on ``pool`` (a
-    spawn pool whose workers are recycled: pyo caps the servers one process may boot)."""
+    spawn pool)."""
     jobs = [(w, rate, False) for w in labelled] + [(w, rate, True) for w in voice_free]
     return pool.starmap(file_data, jobs, chunksize=4)
 
@@ -436,14 +436,13 @@ def training_data(root: Path, rates, voices: tuple[str, ...], pieces: int,
     import multiprocessing
     import tempfile
 
-    # Workers recycled every 8 chunks of 4 files: pyo caps how many servers one process may create.
     ctx = multiprocessing.get_context("spawn")
     parts = []
     with tempfile.TemporaryDirectory() as tmp:
         labelled, voice_free = training_files(root, Path(tmp), voices, pieces, speeds,
                                               floors)
         print(f"{len(labelled)} labelled files, {len(voice_free)} without voice")
-        with ctx.Pool(2, maxtasksperchild=8) as pool:
+        with ctx.Pool(2) as pool:
             for rate in rates:
                 parts += rate_data(labelled, voice_free, rate, pool)
     return parts

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import shutil
 import subprocess
+import tempfile
 
 import numpy as np
 import pytest
@@ -140,6 +141,28 @@ def test_analysis_is_deterministic(wav):
     assert analyse_file(path) == analyse_file(path)
 
 
+def test_one_process_analyses_more_files_than_pyo_keeps_servers():
+    """pyo keeps at most 256 servers alive in a process; each analysis boots one and must
+    free it (a callback that led back to the server kept every one alive: the 256th file
+    analysed in one process failed). A fresh process, so that no other test's count it."""
+    code = (
+        "import sys; import numpy as np; import soundfile as sf\n"
+        "from installation.engine.offline import analyse_taps\n"
+        "path = sys.argv[1]\n"
+        "sf.write(path, np.zeros(800, dtype=np.float32), 8000)\n"
+        "for _ in range(300):\n"
+        "    analyse_taps(path, sample_rate=8000)\n"
+        "print('300 analysed')\n")
+    import sys
+
+    with tempfile.TemporaryDirectory() as tmp:
+        res = subprocess.run([sys.executable, "-c", code, f"{tmp}/quiet.wav"],
+                             capture_output=True, text=True, timeout=300,
+                             env={**__import__("os").environ, "PYO_GUI_WX": "0"})
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert "300 analysed" in res.stdout
+
+
 @pytest.mark.parametrize("name, content, message", [
     ("missing.wav", None, "no such audio file"),
     ("notes.txt", b"hello", "expected one of"),
@@ -220,7 +243,7 @@ def _guarded_frames(x: np.ndarray, sr: int = 48000, block: int = 256):
     from installation.analysis.frames import FrameBuilder
     from installation.analysis.taps import TAPS
     from installation.engine.graph import AnalysisGraph
-    from installation.engine.server import boot_server
+    from installation.engine.server import boot_server, shut_down
     from installation.engine.sources import InputGuard
 
     n_blocks = len(x) // block
@@ -253,7 +276,7 @@ def _guarded_frames(x: np.ndarray, sr: int = 48000, block: int = 256):
         graph.stop()
         keep.stop()
     finally:
-        server.shutdown()
+        shut_down(server)
         os.unlink(scratch)
     return FrameBuilder(sr, block, pitch_rate).push_many(rows), guarded, guard
 

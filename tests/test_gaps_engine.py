@@ -279,7 +279,7 @@ def test_band_filters_are_pyos_butterworths(tmp_path):
     from scipy.signal import lfilter
 
     from installation.analysis.bands import AIR_HZ, OCTAVES_HZ, band_coefficients
-    from installation.engine.server import boot_server
+    from installation.engine.server import boot_server, shut_down
 
     rate, n = 12000, 4096
     server = boot_server("offline", sample_rate=rate, block_size=256)
@@ -300,7 +300,7 @@ def test_band_filters_are_pyos_butterworths(tmp_path):
             np.testing.assert_allclose(got[:n - 256], want[:n - 256], rtol=0, atol=1e-5)
         del fills
     finally:
-        server.shutdown()
+        shut_down(server)
 
 
 @pytest.mark.parametrize("rate,block", [(48000, 256), (16000, 64), (8000, 256)])

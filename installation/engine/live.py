@@ -23,7 +23,7 @@ from installation.analysis.spectrum import ANALYSIS_HZ, FFT_SIZE, AudioTexture, 
 from installation.analysis.taps import TAPS
 from installation.config import ShowConfig
 from installation.engine.graph import AnalysisGraph
-from installation.engine.server import boot_server
+from installation.engine.server import boot_server, shut_down
 from installation.engine.sources import FileSource, InputSource
 from installation.features import FeatureFrame
 from installation.osc.transport import FeatureSender
@@ -212,7 +212,7 @@ class LiveEngine:
         self.server.stop()
         self.audio_tap.stop()
         self.graph.stop()
-        self.server.shutdown()
+        shut_down(self.server)
         self.sender.close()
         if self.ring.lost:
             log.warning("publisher fell behind: %d blocks lost", self.ring.lost)

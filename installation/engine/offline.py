@@ -14,7 +14,7 @@ from installation.analysis.frames import FrameBuilder
 from installation.analysis.taps import TAPS
 from installation.config import AnalysisConfig
 from installation.engine.graph import AnalysisGraph
-from installation.engine.server import boot_server
+from installation.engine.server import boot_server, shut_down
 from installation.engine.sources import FileSource, file_info, load_mono
 from installation.features import FeatureFrame
 
@@ -65,7 +65,7 @@ def analyse_taps(path: Path, *, sample_rate: int = 48000, block_size: int = 256,
         pitch_rate = graph.pitch_rate
         graph.stop()
     finally:
-        server.shutdown()
+        shut_down(server)
         os.unlink(scratch)
     return rows, pitch_rate
 

@@ -83,6 +83,21 @@ def choose_backend(preference: str) -> str:
     return "silent"
 
 
+def _nothing() -> None:
+    """A process callback that holds nothing (see :func:`shut_down`)."""
+
+
+def shut_down(server: pyo.Server) -> None:
+    """Shut ``server`` down so that it can be freed. pyo keeps a server's process callback
+    in C, where Python's garbage collector does not look: a callback that leads back to the
+    server (a closure over the graph, a bound method of the engine) makes a cycle that is
+    never collected, and the server, its graph and its tables stay for the life of the
+    process. pyo allows 256 servers in a process, so the 256th file analysed in one process
+    failed to boot. The callback is replaced by one that holds nothing first."""
+    server.setCallback(_nothing)
+    server.shutdown()
+
+
 def boot_server(backend: str, *, sample_rate: int, block_size: int, nchnls: int = 1,
                 duplex: bool = False, jack_client: str = "her") -> pyo.Server:
     """Boot a server. ``backend``: offline, manual, silent (= manual), jack or portaudio."""
