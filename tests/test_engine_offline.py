@@ -141,6 +141,68 @@ def test_analysis_is_deterministic(wav):
     assert analyse_file(path) == analyse_file(path)
 
 
+@pytest.mark.parametrize("sr", [48000, 16000, 8000])
+def test_the_correlation_taps_read_whole_sample_lags(wav, sr):
+    """The taps the pitch is refined from correlate the decimated signal with itself at the
+    YIN lag L and one sample either side. On a 200 Hz sine (a whole period of L samples at
+    the pitch rate: 12 kHz at 48 kHz, 8 kHz at 8) x(t)x(t - L) averages to x(t)^2 itself,
+    and the two neighbours ripple about cos(2 pi 200 / rate) of it, their mean on it (the
+    window is not a whole number of half periods). Half a sample off, the lag reads 0.3 %
+    low; a sample off, 1.2 % at 8 kHz."""
+    from installation.analysis.taps import TAP_INDEX
+    from installation.engine.offline import analyse_taps
+
+    rows, pitch_rate = analyse_taps(wav(sine(200.0, 1.0, sr, 0.5), sr), sample_rate=sr)
+    steady = rows[len(rows) // 2:-2]  # the sine's second half, before its end
+    lag = steady[:, TAP_INDEX["lag"]]
+    assert np.all(lag == pitch_rate / 200.0)
+    xx = steady[:, TAP_INDEX["xx"]]
+    for name in ("xy", "dd"):
+        np.testing.assert_allclose(steady[:, TAP_INDEX[name]] / xx, 1.0, atol=1e-4,
+                                   err_msg=name)
+    beside = (steady[:, TAP_INDEX["xy_lo"]] + steady[:, TAP_INDEX["xy_hi"]]) / (2 * xx)
+    np.testing.assert_allclose(beside, math.cos(2 * math.pi * 200.0 / pitch_rate), atol=1e-4)
+
+
+def test_taps_stay_finite_over_a_heap_that_held_nans(wav):
+    """What a buffer's neighbour held must never reach a tap. pyo's interpolating Delay read
+    one sample past its buffer (weighted 0, but a NaN there times 0 is NaN, and a running
+    mean keeps a NaN for ever). Here every analysis starts on a heap whose freed blocks
+    held NaNs: with the Delay, 9 of 10 analyses at 8 kHz had a tap NaN to the end, and this
+    test failed in each of its runs. (How often depends on how glibc hands freed blocks
+    back: with eight blocks of each size freed instead of two, it caught none.)"""
+    import ctypes
+    import ctypes.util
+
+    from installation.engine.offline import analyse_taps
+
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c"))
+    except OSError:
+        pytest.skip("no C library to allocate from")
+    libc.malloc.restype = ctypes.c_void_p
+    libc.malloc.argtypes = [ctypes.c_size_t]
+    libc.free.argtypes = [ctypes.c_void_p]
+
+    def fill_heap_with_nans() -> None:
+        blocks = []
+        for size in range(16, 4096, 4):
+            for _ in range(2):
+                block = libc.malloc(size)
+                ctypes.memset(block, 0xFF, size)  # every float32 0xFFFFFFFF is a NaN
+                blocks.append(block)
+        for block in blocks:
+            libc.free(block)
+
+    rate = 8000
+    voiced = sine(150.0, 1.0, rate, 0.3) + sine(210.0, 1.0, rate, 0.2)
+    path = wav(voiced, rate)
+    for _ in range(10):
+        fill_heap_with_nans()
+        rows, _ = analyse_taps(path, sample_rate=rate)
+        assert np.isfinite(rows).all()
+
+
 def test_one_process_analyses_more_files_than_pyo_keeps_servers():
     """pyo keeps at most 256 servers alive in a process; each analysis boots one and must
     free it (a callback that led back to the server kept every one alive: the 256th file

@@ -66,9 +66,14 @@ class AnalysisGraph:
         max_delay = (self.pitch_rate / s.pitch_min_hz + 3) / self.pitch_rate
         nd = max(16, n // factor)
 
+        # The lags are whole samples: pyo's SDelay reads them without interpolating, half
+        # a sample in so its truncation lands on the lag whatever the float rounding.
+        # (pyo's interpolating Delay wraps an index a rounding error under zero to its
+        # buffer's end and reads one sample past it: weighted 0, but uninitialised memory
+        # that held a NaN left xy_hi NaN for the rest of a stream, in 1 run of ~150 here.)
         def correlation(offset: int) -> pyo.PyoObject:
-            delay = keep((lag + offset) * (1.0 / self.pitch_rate))
-            delayed = keep(pyo.Delay(xd, delay=delay, maxdelay=max_delay))
+            delay = keep((lag + (offset + 0.5)) * (1.0 / self.pitch_rate))
+            delayed = keep(pyo.SDelay(xd, delay=delay, maxdelay=max_delay))
             return keep(pyo.Average(keep(xd * delayed), size=nd)), delayed
 
         xy_lo, _ = correlation(-1)
