@@ -9,7 +9,7 @@ first read of the same file. What one read leaves behind in the process (the hea
 servers) is what the next one starts on, so this looks where a single read cannot. Two runs
 of it at once, beside a busy loop, found pyo's ``Delay`` reading past its buffer (a NaN tap
 in about one read of 150) and every analysis keeping its server alive (the 256th failed to
-boot): docs/architecture.md, "Three faults of pyo 1.1.0". Whether a fault like the first
+boot): docs/architecture.md, "Faults of pyo 1.1.0". Whether a fault like the first
 shows depends on what the heap held, so a clean run is evidence, not proof; valgrind over
 one analysis is the proof (``PYTHONMALLOC=malloc valgrind .venv/bin/python ...``).
 Exit status 1 if any read differed or held a non-finite tap.

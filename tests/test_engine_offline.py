@@ -135,6 +135,20 @@ def test_seconds_limits_the_analysis():
     assert frames[-1].time == pytest.approx(2.0, abs=BLOCK)
 
 
+def test_silence_reads_silence_after_a_stream_that_began_on_a_loud_sample(wav):
+    """pyo's Average never takes its input's first sample back out of its sum: a file cut
+    mid-note (or a line input booted while the music plays) read -28 dBFS in digital
+    silence ever after, from a first sample of 0.9. The graph hears its first block as
+    silence."""
+    sr = 48000
+    x = np.zeros(3 * sr)
+    x[:sr] = np.random.default_rng(1).standard_normal(sr) * 0.3
+    x[0] = 0.9
+    last = analyse_file(wav(x, sr), sample_rate=sr)[-5]
+    for name in ("level_rms_db", "band_low_db", "band_mid_db", "band_high_db"):
+        assert getattr(last, name) == -120.0, name
+
+
 def test_analysis_is_deterministic(wav):
     rng = np.random.default_rng(641)
     path = wav(0.1 * rng.standard_normal(24000) + sine(300, 0.5, 48000, 0.2), 48000)

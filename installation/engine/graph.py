@@ -36,8 +36,21 @@ class AnalysisGraph:
             self._objects.append(obj)  # pyo stops objects that are garbage collected
             return obj
 
+        # pyo's Average never takes its input's first sample back out of its running sum:
+        # a stream that began on a loud sample (a file cut mid-note, a line input booted
+        # while the music plays) kept that sample's share in the mean for ever, a level of
+        # -28 dBFS in digital silence after a first sample of 0.9. So the level and band
+        # means hear their input through a gate shut for the first block, which read()
+        # opens before the second. Not the pitch correlations and the low band (the gap
+        # detector's inputs, after a low-pass whose first output is a fraction of the first
+        # sample): the shipped models were fitted on them as they are, and gating them
+        # moved the 16 and 8 kHz results by a gap or so (docs/architecture.md).
+        gate = keep(pyo.Sig(0.0))
+        self._gate = gate
+        self._gate_open = False
+
         def mean_square(sig: pyo.PyoObject) -> pyo.PyoObject:
-            return keep(pyo.Average(keep(sig * sig), size=n))
+            return keep(pyo.Average(keep(keep(sig * sig) * gate), size=n))
 
         ms = mean_square(x)
         peak = keep(pyo.PeakAmp(x))
@@ -121,6 +134,9 @@ class AnalysisGraph:
 
         Called from the audio thread: no allocation beyond the floats pyo returns.
         """
+        if not self._gate_open:
+            self._gate.setValue(1.0)
+            self._gate_open = True
         for i, get in enumerate(self._getters):
             out[i] = get()
         self.bands.measure(self._band_buffer, int(self._band_end()), out)
