@@ -132,7 +132,8 @@ class AnalysisGraph:
         bands measured over the block just computed. Call it once per computed block (the
         band meter advances over each block once).
 
-        Called from the audio thread: no allocation beyond the floats pyo returns.
+        Called from the audio thread: no allocation beyond the floats pyo returns (and, on
+        the first call, the level gate's opening).
         """
         if not self._gate_open:
             self._gate.setValue(1.0)
