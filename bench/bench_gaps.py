@@ -15,9 +15,10 @@ one thread) are turned into gaps by ``scoring.gaps_from_decisions``: every silen
 both anchors' narrowband mode, on the file brought to the engine's rate first. Install them with
 ``pip install '.[bench]'`` then ``pip install --no-deps silero-vad`` (bench/README.md).
 
-``--lead S``: every file is heard after S seconds of digital silence (a soundtrack resuming
-after a pause: the detector's floors and the partial meter's backgrounds have followed the
-silence down), and every method's gaps are moved back by S before scoring.
+``--lead S``: every file is heard after S seconds of digital silence (a show that starts on a
+soundtrack played from a computer: the detector's floors and the partial meter's
+backgrounds start from the silence), and every method's gaps are moved back by S before
+scoring.
 
 Cost is CPU time per second of audio, best of ``--repeat`` runs (the machine is shared).
 Ours and the anchors are timed file by file, one after the other, so that a slow spell of
@@ -277,8 +278,8 @@ def main() -> int:
     ap.add_argument("--no-anchors", action="store_true")
     ap.add_argument("--repeat", type=int, default=3, help="best of N for the costs")
     ap.add_argument("--lead", type=float, default=0.0, metavar="S",
-                    help="hear every file after S seconds of digital silence (a soundtrack "
-                         "resuming after a silence), scored against its labels moved by S")
+                    help="hear every file after S seconds of digital silence (a show that "
+                         "starts on a soundtrack), scored against its labels moved by S")
     args = ap.parse_args()
     files = dev_files(args.eval)
     if not files:
