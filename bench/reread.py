@@ -26,8 +26,11 @@ from pathlib import Path
 os.environ.setdefault("PYO_GUI_WX", "0")
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
 
 import numpy as np  # noqa: E402
+
+from train_gaps import dev_files  # noqa: E402
 
 from installation.analysis.taps import TAPS  # noqa: E402
 from installation.engine.offline import analyse_taps  # noqa: E402
@@ -50,7 +53,7 @@ def main() -> int:
     ap.add_argument("--rate", type=int, default=8000, help="engine rate (Hz)")
     ap.add_argument("--reads", type=int, default=6, help="reads of every file")
     args = ap.parse_args()
-    files = sorted((args.eval / "mix").glob("*.wav")) + sorted((args.eval / "speech").glob("*.wav"))
+    files = dev_files(args.eval)
     if not files:
         ap.error(f"{args.eval}: no speech/*.wav or mix/*.wav")
     first: dict[Path, np.ndarray] = {}

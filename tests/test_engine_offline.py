@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import math
+import os
 import shutil
 import subprocess
-import tempfile
+import sys
 
 import numpy as np
 import pytest
@@ -217,7 +218,7 @@ def test_taps_stay_finite_over_a_heap_that_held_nans(wav):
         assert np.isfinite(rows).all()
 
 
-def test_one_process_analyses_more_files_than_pyo_keeps_servers():
+def test_one_process_analyses_more_files_than_pyo_keeps_servers(tmp_path):
     """pyo keeps at most 256 servers alive in a process; each analysis boots one and must
     free it (a callback that led back to the server kept every one alive: the 256th file
     analysed in one process failed). A fresh process, so that no other test's count it."""
@@ -229,12 +230,9 @@ def test_one_process_analyses_more_files_than_pyo_keeps_servers():
         "for _ in range(300):\n"
         "    analyse_taps(path, sample_rate=8000)\n"
         "print('300 analysed')\n")
-    import sys
-
-    with tempfile.TemporaryDirectory() as tmp:
-        res = subprocess.run([sys.executable, "-c", code, f"{tmp}/quiet.wav"],
-                             capture_output=True, text=True, timeout=300,
-                             env={**__import__("os").environ, "PYO_GUI_WX": "0"})
+    res = subprocess.run([sys.executable, "-c", code, str(tmp_path / "quiet.wav")],
+                         capture_output=True, text=True, timeout=300,
+                         env={**os.environ, "PYO_GUI_WX": "0"})
     assert res.returncode == 0, res.stderr[-2000:]
     assert "300 analysed" in res.stdout
 
@@ -311,7 +309,6 @@ def _guarded_frames(x: np.ndarray, sr: int = 48000, block: int = 256):
     """``x`` played through a live input's guard into the analysis graph on pyo's offline
     server (as the live engine runs it, the audio callback polling the guard): the frames,
     the guarded samples and the guard."""
-    import os
     import tempfile
 
     import pyo
