@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from installation import resources
+from installation.analysis.taps import RESTART_S
 
 
 class ConfigError(Exception):
@@ -105,6 +106,12 @@ class AnalysisConfig:
                             "50 ms, that is a "
                             "pause, whatever the network hears in the room's ripple (a mains "
                             "hum's harmonics); 0 turns the gate off", lo=0.0, hi=20.0)
+    gap_restart_s: float = _f(RESTART_S, "after this long (s) of digital silence (a player's "
+                              "zeros, under -120 dB) the gap detector's fine spectrum (its "
+                              "partial meter, at engine rates under 32 kHz) starts afresh on "
+                              "the next sound, so a song after a pause between cues is not "
+                              "heard against the silence; its band floors keep the silence, "
+                              "as a word after it is heard; 0 never restarts", lo=0.0, hi=600.0)
 
 
 @dataclass(frozen=True)

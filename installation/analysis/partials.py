@@ -23,6 +23,9 @@ meter's (and held there until the next spectrum):
   note's partials stay fresh in the same bins as it decays, a voice's glide on to others;
 - ``fresh_db``: how far the fresh bins stand over their background (dB / 10, 0 to 5).
 
+After ``analysis.gap_restart_s`` (1.5 s) of digital silence, the next sound starts the
+meter afresh, as a stream's first block does (a song after a pause between cues).
+
 The spectrum is a radix-2 FFT of the real frame (as a complex one of half its length) in
 compiled code, in one call per block with the cues (a block between two spectra only
 stores its samples); no allocation after start-up.
@@ -35,7 +38,8 @@ import math
 import numpy as np
 from numba import njit
 
-from installation.analysis.taps import TAP_INDEX, gap_band_decimation
+from installation.analysis.taps import (DIGITAL_SILENCE_MS, RESTART_S, TAP_INDEX,
+                                        gap_band_decimation, restart_blocks)
 
 PARTIAL_TAPS = ("fresh", "rising", "age", "fresh_db")
 FIRST_PARTIAL_TAP = TAP_INDEX[PARTIAL_TAPS[0]]
@@ -62,11 +66,14 @@ SILENT_POWER = 1e-14  # a frame below this (summed over its bins) reads no cue
 # powers (the same decisions as in dB, without a logarithm per bin).
 # The header: the frame's length, the FFT's size, the bins k0..k1, the median's step (a
 # factor per spectrum), the time between spectra (s), samples seen, the ring's head, blocks
-# per spectrum, blocks since the last one, whether the backgrounds have started, and the
-# last spectrum's four cues (held until the next).
+# per spectrum, blocks since the last one, whether the backgrounds have started, the
+# digital silence's threshold (a block mean square), the silent blocks that restart the
+# meter (0: never; taps.restart_blocks), the silent blocks in a row so far, and the last
+# spectrum's four cues (held until the next).
 (H_FRAME, H_FFT, H_K0, H_K1, H_STEP, H_PERIOD_S, H_SEEN, H_HEAD, H_HOP, H_COUNT, H_STARTED,
- H_CUES) = range(12)
+ H_SILENT, H_RESTART, H_QUIET, H_CUES) = range(15)
 N_HEADER = H_CUES + 4
+FAST_BLK = TAP_INDEX["fast_blk"]  # the band meter's whole-band block mean, in the row
 FRESH_RATIO = 10.0 ** (FRESH_DB / 10.0)
 RISE_RATIO = 10.0 ** (RISE_DB / 10.0)
 TINY = 1e-30  # every bin's power is at least this (a silent bin has a background too)
@@ -121,6 +128,23 @@ def _fft(xr, xi, wc, ws) -> None:
         size *= 2
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _restart(st, ring, window, back, end) -> None:
+    """The meter as at a stream's start: no sample seen, no background, no cue (the
+    frame's ring, the backgrounds, last powers and ages cleared; the window and the FFT's
+    tables kept)."""
+    st[H_SEEN] = 0.0
+    st[H_HEAD] = 0.0
+    st[H_COUNT] = 0.0
+    st[H_STARTED] = 0.0
+    for i in range(4):
+        st[H_CUES + i] = 0.0
+    for i in range(ring, window):
+        st[i] = 0.0
+    for i in range(back, end):
+        st[i] = 0.0
+
+
 @njit(cache=True, nogil=True)
 def measure_partials(samples, st, out) -> None:
     """Push the block's (decimated) ``samples`` into the frame, take its spectrum and write
@@ -128,12 +152,26 @@ def measure_partials(samples, st, out) -> None:
     frame has been seen, and in a silent frame).
 
     The frame is real: its even and odd samples go in as one complex sequence of half the
-    length, and each bin is recovered from that transform's bins k and n/2 - k."""
+    length, and each bin is recovered from that transform's bins k and n/2 - k.
+
+    After ``st[H_RESTART]`` blocks in a row whose whole-band mean (``out``'s ``fast_blk``,
+    the band meter's) is digitally silent, the next block starts the meter afresh: the
+    backgrounds would otherwise climb from the silence's -300 dB at 15 dB/s, and a song
+    after a pause stay fresh, like a voice, for ~20 s. (The voice model's band floors
+    keep the silence: restarting them cost the words heard after one; docs/benchmarks.md,
+    "Music after digital silence".)"""
     frame = int(st[H_FRAME])
     fft = int(st[H_FFT])
     k0 = int(st[H_K0])
     k1 = int(st[H_K1])
-    ring, window, cos, sin, rev, re, im, back, last, age, _ = _layout(frame, fft, k1 - k0)
+    ring, window, cos, sin, rev, re, im, back, last, age, end = _layout(frame, fft, k1 - k0)
+    ms = out[FAST_BLK]
+    if ms < st[H_SILENT] or ms != ms:
+        st[H_QUIET] += 1.0
+    else:
+        if 0.0 < st[H_RESTART] <= st[H_QUIET]:
+            _restart(st, ring, window, back, end)
+        st[H_QUIET] = 0.0
     head = int(st[H_HEAD])
     for i in range(samples.shape[0]):
         x = samples[i]
@@ -237,9 +275,11 @@ def measure_partials(samples, st, out) -> None:
 
 class PartialMeter:
     """The fine-resolution cues of one stream, block by block: :meth:`measure` reads the
-    block's samples at the bands' rate (``sample_rate`` / the bands' decimation)."""
+    block's samples at the bands' rate (``sample_rate`` / the bands' decimation); after
+    ``restart_s`` of digital silence (0: never) the next sound starts it afresh."""
 
-    def __init__(self, sample_rate: float, block_size: int) -> None:
+    def __init__(self, sample_rate: float, block_size: int,
+                 restart_s: float = RESTART_S) -> None:
         factor = gap_band_decimation(sample_rate)
         rate = sample_rate / factor
         frame = int(round(FRAME_S * rate))
@@ -251,7 +291,9 @@ class PartialMeter:
         ring, window, cos, sin, rev, _, _, _, _, _, end = _layout(frame, fft, k1 - k0)
         self.state = np.zeros(end)
         step = 10.0 ** (0.5 * TRACK_DB_S * period_s / 10.0)  # the median's step, a factor
-        self.state[:H_CUES] = (frame, fft, k0, k1, step, period_s, 0, 0, hop, 0, 0)
+        self.state[:H_CUES] = (frame, fft, k0, k1, step, period_s, 0, 0, hop, 0, 0,
+                               DIGITAL_SILENCE_MS,
+                               restart_blocks(block_size / sample_rate, restart_s), 0)
         self.hop = hop
         self.state[window:window + frame] = np.hanning(frame + 2)[1:-1]
         angle = -2.0 * np.pi * np.arange(fft // 2) / fft
@@ -267,5 +309,5 @@ class PartialMeter:
 
     def measure(self, samples: np.ndarray, row: np.ndarray) -> None:
         """Advance over one block's ``samples`` (float64, at :attr:`rate`); fill ``row``'s
-        cues."""
+        cues. ``row`` already holds the block's ``fast_blk`` (the band meter's)."""
         measure_partials(samples, self.state, row)

@@ -6,6 +6,8 @@ the list here (not in the engine) lets pure code and tests build rows without py
 
 from __future__ import annotations
 
+import math
+
 # Window (s) of the gap detector's short band taps (512 samples at 48 kHz); the graph
 # rounds it to whole samples, the frame builder back-dates by half of it.
 GAP_WINDOW_S = 0.0107
@@ -38,6 +40,25 @@ def gap_band_decimation(sample_rate: float) -> int:
     else :func:`decimation`: 4 at 44.1 and 48 kHz, 2 at 32 kHz). A 5.5 kHz Nyquist still
     holds the top band's 4-5.5 kHz."""
     return decimation(sample_rate) if sample_rate >= DECIMATE_FROM else 1
+
+
+# Digital silence: a block whose whole-band mean square (re full-scale peak; tap fast_blk)
+# is under this (-120 dB: under any microphone's or converter's own noise; a player's
+# zeros, a muted bus). After a long enough run of it, the partial meter hears the next
+# sound as a new stream's (config: analysis.gap_restart_s; analysis.partials).
+DIGITAL_SILENCE_MS = 1e-12
+# How long (s) a digital silence must last to restart it: longer than the pauses of
+# digital silence between the words of an edited recording (up to 1.28 s in the recordings
+# here), shorter than a pause between two cues.
+RESTART_S = 1.5
+
+
+def restart_blocks(block_s: float, restart_s: float) -> int:
+    """How many digitally silent blocks in a row restart the meter: the fewest that last
+    ``restart_s`` (0: never)."""
+    if restart_s <= 0.0:
+        return 0
+    return max(1, math.ceil(restart_s / block_s - 1e-9))
 
 
 TAPS: tuple[str, ...] = (

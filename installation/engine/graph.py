@@ -109,7 +109,7 @@ class AnalysisGraph:
         self.bands = BandMeter(sample_rate, block_size)
         # The partial meter's cues only where the rate's model reads them (under 32 kHz);
         # elsewhere their taps stay 0.
-        self.partials = (PartialMeter(sample_rate, block_size)
+        self.partials = (PartialMeter(sample_rate, block_size, s.gap_restart_s)
                          if reads_partials(sample_rate) else None)
         self._band_table = pyo.DataTable(size=2 * block_size)
         self._band_buffer = np.asarray(self._band_table.getBuffer())
