@@ -59,6 +59,9 @@ def test_after_the_restart_time_the_partial_meter_hears_a_fresh_stream():
     n = restart_blocks(BLOCK_S, RESTART_S)
     after = _cues([np.zeros(BLOCK)] * n + blocks)
     np.testing.assert_array_equal(after[n:], fresh)
+    # a silence is digital under -120 dB, not only at 0: a float bus's residue at -130 dB
+    hiss = np.random.default_rng(8316).standard_normal((n, BLOCK)) * 10 ** (-130 / 20)
+    np.testing.assert_array_equal(_cues(list(hiss) + blocks)[n:], fresh)
     assert np.count_nonzero(fresh[:, 0]) > len(blocks) // 4  # cues to lose
     short = _cues([np.zeros(BLOCK)] * (n - 1) + blocks)[n - 1:]
     assert not np.array_equal(short, fresh)  # the backgrounds start from the silence
@@ -99,3 +102,16 @@ def test_the_engine_finds_the_gaps_after_two_seconds_of_silence(tmp_path, restar
         assert after >= plain
     else:
         assert after <= plain - 2
+
+
+def test_every_cue_after_a_pause_is_heard_as_the_first():
+    """A show's soundtrack, cue after cue with pauses between them, for as long as it
+    runs: each cue's cues are the first one's, to the bit (nothing drifts or piles up)."""
+    y, _ = sf.read(str(MIX), dtype="float64", frames=3 * RATE)
+    song = [y[i:i + BLOCK].copy() for i in range(0, len(y) - BLOCK + 1, BLOCK)]
+    pause = [np.zeros(BLOCK)] * (restart_blocks(BLOCK_S, RESTART_S) + 5)
+    cues = _cues((song + pause) * 6)
+    first = cues[:len(song)]
+    for cue in range(1, 6):
+        at = cue * (len(song) + len(pause))
+        np.testing.assert_array_equal(cues[at:at + len(song)], first)

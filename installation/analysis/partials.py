@@ -129,20 +129,17 @@ def _fft(xr, xi, wc, ws) -> None:
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _restart(st, ring, window, back, end) -> None:
-    """The meter as at a stream's start: no sample seen, no background, no cue (the
-    frame's ring, the backgrounds, last powers and ages cleared; the window and the FFT's
-    tables kept)."""
+def _restart(st) -> None:
+    """The meter as at a stream's start: no sample seen, no cue, the backgrounds not
+    started. Nothing else needs clearing: no spectrum is taken until a whole frame has been
+    seen afresh, and that first spectrum seeds every bin's background, last power and age
+    (``first`` in :func:`measure_partials`)."""
     st[H_SEEN] = 0.0
     st[H_HEAD] = 0.0
     st[H_COUNT] = 0.0
     st[H_STARTED] = 0.0
     for i in range(4):
         st[H_CUES + i] = 0.0
-    for i in range(ring, window):
-        st[i] = 0.0
-    for i in range(back, end):
-        st[i] = 0.0
 
 
 @njit(cache=True, nogil=True)
@@ -164,13 +161,13 @@ def measure_partials(samples, st, out) -> None:
     fft = int(st[H_FFT])
     k0 = int(st[H_K0])
     k1 = int(st[H_K1])
-    ring, window, cos, sin, rev, re, im, back, last, age, end = _layout(frame, fft, k1 - k0)
+    ring, window, cos, sin, rev, re, im, back, last, age, _ = _layout(frame, fft, k1 - k0)
     ms = out[FAST_BLK]
     if ms < st[H_SILENT] or ms != ms:
         st[H_QUIET] += 1.0
     else:
         if 0.0 < st[H_RESTART] <= st[H_QUIET]:
-            _restart(st, ring, window, back, end)
+            _restart(st)
         st[H_QUIET] = 0.0
     head = int(st[H_HEAD])
     for i in range(samples.shape[0]):
