@@ -38,8 +38,9 @@ the renderer (`osc.host`:`osc.feature_port`) and to every `osc.targets` entry. T
 timetag is the wall-clock time the block was measured; its first message is `/her/frame`, then
 one message per feature, always in the order below, so a receiver can also read the messages
 one by one (TouchOSC, Max `udpreceive` + `oscroute`, TouchDesigner OSC In CHOP, QLab).
-Floats are 32-bit (`f`), except the frame time (`d`, 64-bit so it stays exact over weeks);
-booleans and triggers are `i` (0/1).
+Floats are 32-bit (`f`), except times from the stream's start (`d`, 64-bit so they stay exact
+over weeks: the frame time, a gap's start and emit times; a 32-bit float's step is 62 ms after a
+week); booleans and triggers are `i` (0/1).
 
 Control messages go to `osc.control_port` (default 9001). Every control message is checked
 against the table: an unknown address, a wrong type or an out-of-range value is counted, logged

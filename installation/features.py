@@ -12,6 +12,7 @@ Digital silence is clamped to :data:`FLOOR_DB`.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, fields
 from typing import Iterable
 
@@ -27,7 +28,9 @@ class FeatureSpec:
     lo: float
     hi: float
     description: str
-    kind: str = "float"  # "float", "bool" (0/1) or "trigger" (1 on the block it happens)
+    kind: str = "float"  # "float"; "time": s from the stream's start, which grow for as
+    # long as a show runs (64-bit over OSC: a 32-bit float's step is 62 ms after a week);
+    # "bool" (0/1); "trigger" (1 on the block it happens)
 
 
 FEATURES: tuple[FeatureSpec, ...] = (
@@ -51,7 +54,7 @@ FEATURES: tuple[FeatureSpec, ...] = (
     FeatureSpec("voice", "bool", 0.0, 1.0,
                 "1 while a word is being spoken (the gap detector, analysis/gaps.py)",
                 kind="bool"),
-    FeatureSpec("gap_s", "s", 0.0, 86400.0,
+    FeatureSpec("gap_s", "s", 0.0, math.inf,
                 "gap elapsed: seconds since the last word ended (back-dated); 0 while "
                 "speaking. Before the first word it counts from the start of the stream"),
     FeatureSpec("word_start", "trigger", 0.0, 1.0,
@@ -67,23 +70,24 @@ FEATURES: tuple[FeatureSpec, ...] = (
     FeatureSpec("gap_end", "trigger", 0.0, 1.0,
                 "1 on the block the pause ends (the next word is confirmed); see gap_duration",
                 kind="trigger"),
-    FeatureSpec("gap_start_time", "s", 0.0, 86400.0,
+    FeatureSpec("gap_start_time", "s", 0.0, math.inf,
                 "estimated true start of the current or last gap (back-dated, s from stream "
-                "start)"),
-    FeatureSpec("gap_emit_time", "s", 0.0, 86400.0,
+                "start)", kind="time"),
+    FeatureSpec("gap_emit_time", "s", 0.0, math.inf,
                 "when that gap start was confirmed (s from stream start): emit - start is "
-                "the detector's delay"),
-    FeatureSpec("gap_duration", "s", 0.0, 86400.0,
+                "the detector's delay", kind="time"),
+    FeatureSpec("gap_duration", "s", 0.0, math.inf,
                 "duration of the last finished gap (s), set on gap_end"),
     FeatureSpec("gap_depth", "ratio", 0.0, 1.0,
                 "silence likelihood: 1 - the smoothed voice likelihood. Moves on the first "
                 "quiet block, before a gap is confirmed"),
-    FeatureSpec("gap_expected", "s", 0.0, 86400.0,
+    FeatureSpec("gap_expected", "s", 0.0, math.inf,
                 "expected total length of the current pause, given how long it has lasted "
                 "(the median of a log-normal law of the speaker's last 8 gaps, shrunk "
                 "toward 0.4 s and a log-spread of 0.7, which count as 2 gaps); it grows "
                 "as the pause goes on. Between pauses, the next pause's median; 0.4 s "
-                "before any"),
+                "before any, and again after a pause longer than the speaking rate's "
+                "20 s (the end of a turn)"),
     FeatureSpec("speech_rate", "words/min", 0.0, 600.0,
                 "words started per minute over the last 20 s"),
     FeatureSpec("word_duration", "s", 0.0, 60.0, "duration of the last finished word (s)"),

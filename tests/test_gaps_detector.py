@@ -203,6 +203,21 @@ def test_expected_gap_shrinks_recent_gaps_toward_the_prior():
     assert long.predict_gap() == pytest.approx(0.4 ** 0.2 * 1.6 ** 0.8, rel=0.02)
 
 
+def test_a_pause_longer_than_the_rate_window_ends_the_turn():
+    """A night's closure (or a room left empty for a minute) is not a pause in a speaker's
+    rhythm: after it the law starts again from its prior. Before this, one pause of hours
+    stretched the next eight pauses' expected lengths (0.5 s pauses read ~6 s after a
+    14 h night)."""
+    det = GapDetector(BLOCK)
+    _pauses(det, [1.6] * 4 + [60.0])  # the rate window is 20 s
+    assert det.recent_gaps == []
+    assert det.predict_gap() == pytest.approx(0.4)  # the prior's
+    assert det.gap_duration == pytest.approx(60.0, abs=2 * BLOCK)  # still a gap
+    kept = GapDetector(BLOCK)
+    _pauses(kept, [1.6] * 4 + [15.0])  # a long pause inside a turn is its rhythm
+    assert kept.recent_gaps[-1] == pytest.approx(15.0, abs=2 * BLOCK)
+
+
 def test_pause_law_is_the_shrunk_log_mean_and_spread():
     det = GapDetector(BLOCK)
     assert det.pause_law == pytest.approx((np.log(0.4), 0.7))  # the priors

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from pythonosc import udp_client
 
-from installation.features import FEATURE_NAMES, FeatureFrame
+from installation.features import FEATURE_NAMES, SPEC_BY_NAME, FeatureFrame
 from installation.osc.codec import CodecError, decode_frame, encode_frame
 from installation.osc.namespace import IN, OUT, markdown
 from installation.osc.transport import ControlServer, FeatureReceiver, FeatureSender
@@ -26,8 +26,27 @@ def f32(x: float) -> float:
 
 
 def as_wire(frame: FeatureFrame) -> FeatureFrame:
-    """What survives the wire: features are 32-bit floats, the time a 64-bit double."""
-    return FeatureFrame.from_values(frame.time, frame.block, (f32(v) for v in frame.values()))
+    """What survives the wire: features are 32-bit floats, times from the stream's start
+    (the frame's, a gap's start and emit times) 64-bit doubles."""
+    return FeatureFrame.from_values(frame.time, frame.block, (
+        v if SPEC_BY_NAME[n].kind == "time" else f32(v)
+        for n, v in zip(FEATURE_NAMES, frame.values())))
+
+
+WEEKS = 3 * 7 * 86400.0 + 0.123456789  # three weeks into a show
+LATE = FeatureFrame.from_values(WEEKS, 340_200_023, (
+    {"gap_start_time": WEEKS - 0.3127, "gap_emit_time": WEEKS - 0.2503,
+     "gap_s": 0.3127}.get(n, 0.0) for n in FEATURE_NAMES))
+
+
+def test_times_from_the_stream_start_stay_exact_after_weeks():
+    """A 32-bit float's step is 125 ms at three weeks: emit - start (the detector's
+    delay, ~60 ms) would read 0 or 125 ms. Sent as doubles, they arrive exact."""
+    frame, _ = decode_frame(encode_frame(LATE))
+    assert frame == as_wire(LATE)
+    assert frame.gap_start_time == LATE.gap_start_time
+    assert frame.gap_emit_time - frame.gap_start_time == pytest.approx(0.0624, abs=1e-9)
+    assert abs(f32(LATE.gap_emit_time) - f32(LATE.gap_start_time) - 0.0624) > 0.05
 
 
 def test_codec_round_trip_keeps_every_value_and_the_timetag():
@@ -165,6 +184,7 @@ def test_oscdump_receives_the_feature_bundle():
         assert "/her/pitch/hz f 220.5" in text, text
         assert "/her/voice/active i 1" in text, text
         assert "/her/level/rms f -23.5" in text, text
+        assert "/her/gap/start_time d " in text, text  # a double, as the table says
     finally:
         sender.close()
         dump.terminate()

@@ -464,7 +464,14 @@ def _end_gap(prm, s, end: float) -> None:
     s[D_GAP_ENDED] = 1.0
     duration = end - s[D_GAP_START]
     s[D_GAP_DURATION] = duration
-    if duration >= prm[P_GAP_MIN]:
+    if duration > prm[P_RATE_WINDOW]:
+        # Longer than the speaking rate's window (whose rate has fallen to 0): the end of
+        # a turn, not a pause in its rhythm (a night's closure, a room left empty). The
+        # law starts again from its prior: the next voice may be another visitor's, and
+        # one pause of hours would stretch the next eight pauses' expected lengths.
+        s[D_RG_HEAD] = 0.0
+        s[D_RG_COUNT] = 0.0
+    elif duration >= prm[P_GAP_MIN]:
         _ring_push(s, D_RECENT, RECENT_GAPS, D_RG_HEAD, duration)
     learn_pauses(prm, s)
 

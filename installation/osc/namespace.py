@@ -7,6 +7,7 @@ derived from :data:`OUT` and :data:`IN`; nothing else spells an address.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from installation.features import FEATURE_NAMES, SPEC_BY_NAME
@@ -54,9 +55,10 @@ _FEATURE_PATHS: dict[str, str] = {
 
 def _feature_address(name: str) -> Address:
     spec = SPEC_BY_NAME[name]
-    types = "i" if spec.kind in ("bool", "trigger") else "f"
-    return Address(_FEATURE_PATHS[name], types, spec.unit, spec.lo, spec.hi, "out",
-                   spec.description, feature=name)
+    types = {"bool": "i", "trigger": "i", "time": "d"}.get(spec.kind, "f")
+    return Address(_FEATURE_PATHS[name], types, spec.unit, spec.lo,
+                   None if math.isinf(spec.hi) else spec.hi, "out", spec.description,
+                   feature=name)
 
 
 FRAME = Address("/frame", "di", "s, block", 0.0, None, "out",
