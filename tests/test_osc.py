@@ -49,6 +49,15 @@ def test_times_from_the_stream_start_stay_exact_after_weeks():
     assert abs(f32(LATE.gap_emit_time) - f32(LATE.gap_start_time) - 0.0624) > 0.05
 
 
+def test_the_block_index_wraps_where_an_osc_int32_ends():
+    """At 48 kHz and 64 samples per block a show passes 2**31 blocks on its 34th day; the
+    int32 the block index goes out as could not carry it, and the publisher stopped."""
+    frame = FeatureFrame.from_values(WEEKS * 2, 2 ** 31 + 5, LATE.values())
+    decoded, _ = decode_frame(encode_frame(frame))
+    assert decoded.block == 5
+    assert decoded.time == frame.time
+
+
 def test_codec_round_trip_keeps_every_value_and_the_timetag():
     frame, timetag = decode_frame(encode_frame(FRAME, "/her", 1_780_000_000.25))
     assert frame == as_wire(FRAME)

@@ -20,12 +20,19 @@ def _message(address: str, types: str, values: tuple) -> osc_message.OscMessage:
     return builder.build()
 
 
+# The block index goes out as an OSC int32, which a long show outgrows (2**31 blocks are 132
+# days at 48 kHz and 256 samples per block, 33 days at 64, 8 at 192 kHz and 64): it wraps
+# to 0 there, as a packet sequence number does; the frame time (a double) stays whole.
+BLOCK_WRAP = 2 ** 31
+
+
 def encode_frame(frame: FeatureFrame, prefix: str = "/her", timetag: float = 0.0) -> bytes:
     """One bundle: ``/frame`` then every feature. ``timetag`` is Unix time in seconds
     (0 = immediately)."""
     bundle = osc_bundle_builder.OscBundleBuilder(
         timetag or osc_bundle_builder.IMMEDIATELY)
-    bundle.add_content(_message(prefix + FRAME.path, FRAME.types, (frame.time, frame.block)))
+    bundle.add_content(_message(prefix + FRAME.path, FRAME.types,
+                                (frame.time, frame.block % BLOCK_WRAP)))
     for address, value in zip(OUT[1:], frame.values()):
         bundle.add_content(_message(prefix + address.path, address.types, (value,)))
     return bundle.build().dgram

@@ -63,8 +63,9 @@ def _feature_address(name: str) -> Address:
 
 FRAME = Address("/frame", "di", "s, block", 0.0, None, "out",
                 "first message of every bundle: the frame's time (s from stream start, end "
-                "of its block) and block index. The bundle's timetag is the wall-clock time "
-                "the block was measured")
+                "of its block) and block index (wrapping to 0 after 2^31 - 1: 132 days at "
+                "48 kHz and 256 samples per block). The bundle's timetag is the wall-clock "
+                "time the block was measured")
 
 OUT: tuple[Address, ...] = (FRAME, *(_feature_address(n) for n in FEATURE_NAMES))
 
