@@ -97,7 +97,8 @@ def test_file_rate_sweep_gives_the_same_gaps(wav, file_sr):
     _check(gaps, truth)
 
 
-@pytest.mark.parametrize("engine_sr", [8000, 16000, 44100, 48000])
+@pytest.mark.parametrize("engine_sr", [8000, 16000, 22050, 32000, 44100, 48000, 96000,
+                                       192000])
 def test_engine_rate_sweep_gives_the_same_gaps(wav, engine_sr):
     x, truth = sequence([0.3, 0.15, 0.5])
     _, gaps = detect(wav(x, 16000), sample_rate=engine_sr)
@@ -117,7 +118,7 @@ def test_block_size_sweep_gives_the_same_gaps(wav, engine_sr, block):
 
 
 @pytest.mark.parametrize("engine_sr, block", [(48000, 256), (48000, 1024), (16000, 256),
-                                              (8000, 256)])
+                                              (8000, 256), (96000, 256), (192000, 256)])
 def test_boundaries_are_not_a_block_early(wav, engine_sr, block):
     """Gap starts and ends land on the true pauses, not a block before them, at every rate
     and block size: the median signed error of six pauses' starts and of their ends is

@@ -3,11 +3,15 @@ the cues its family measures."""
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pytest
 
-from installation.analysis.voicemodel import (FAMILY_FEATURES, VoiceModel, family,
-                                              family_path, fold, load_model, model_path)
+from installation.analysis.voicemodel import (FAMILY_FEATURES, FITTED_TOP_RATE, VoiceModel,
+                                              family, family_path, flux_lag, fold, load_model,
+                                              model_path, net_lag, span_scale)
+from conftest import REPO
 
 
 @pytest.mark.parametrize("rate, name", [
@@ -43,3 +47,19 @@ def test_the_detector_at_a_rate_reads_its_family_s_file(rate):
 def test_an_unknown_family_is_named():
     with pytest.raises(ValueError, match="no model family 'mid'"):
         family_path("mid")
+
+
+def test_the_spans_scale_only_above_the_rates_a_model_was_fitted_at():
+    """Flux's span and the network's step are counted in the engine samples the models
+    were fitted with; above the highest rate a family was fitted at they scale, so that
+    at 96 kHz they last as long as at 48 (before, the dev speech read 0.860 there)."""
+    sys.path.insert(0, str(REPO / "bench"))
+    import train_gaps  # noqa: E402  (the rates the models are fitted at)
+    for name, rates in train_gaps.FAMILY_RATES.items():
+        assert FITTED_TOP_RATE[name] == max(rates)
+    block_s = 256 / 96000
+    assert span_scale(96000) == 2.0 and span_scale(192000) == 4.0
+    assert flux_lag(block_s, 96000) == 2 and net_lag(block_s, 96000, 512) == 4
+    for rate in (8000, 16000, 22050, 32000, 44100, 48000):  # every fitted rate and below
+        assert span_scale(rate) == 1.0
+    assert flux_lag(256 / 48000, 48000) == 1 and net_lag(256 / 48000, 48000, 512) == 2

@@ -70,6 +70,8 @@ FAMILY_FEATURES: dict[str, tuple[str, ...]] = {"hi": BASE_FEATURES,
 MODEL_DIR = Path(__file__).parent
 HI_RATE = DECIMATE_FROM
 NB_RATE = 11000  # under it, narrowband: telephone and 8 kHz recorders
+# The highest engine rate each model was fitted at (bench/train_gaps.py's FAMILY_RATES).
+FITTED_TOP_RATE = {"hi": 48000.0, "lo": 22050.0, "nb": 22050.0}
 # Time constant (s) of the room's voicing average. Per block: alpha = 1 - exp(-block_s /
 # tau), so the model sees the same time span at every rate and block size.
 MUSIC_TAU_S = 0.264
@@ -105,18 +107,31 @@ def model_path(sample_rate: float) -> Path:
     return family_path(family(sample_rate))
 
 
+def span_scale(sample_rate: float) -> float:
+    """How many engine samples at ``sample_rate`` last as long as one did at the highest rate
+    its model was fitted at (:data:`FITTED_TOP_RATE`): 1 up to that rate, 2 at 96 kHz for
+    the hi model. The spans below are counted in the engine samples the models were fitted
+    with; above those rates they would last less time (at 96 kHz half: the dev speech read
+    0.860 and at 192 kHz 0.563 before this scaling, docs/benchmarks.md)."""
+    return max(1.0, sample_rate / FITTED_TOP_RATE[family(sample_rate)])
+
+
 def flux_lag(block_s: float, sample_rate: float) -> int:
     """How many blocks back spectral flux looks: the blocks that make
-    ``FLUX_SPAN_SAMPLES`` (1 at 256-sample blocks and above, 4 at 64)."""
-    blocks = round(FLUX_SPAN_SAMPLES / max(1.0, block_s * sample_rate))
+    ``FLUX_SPAN_SAMPLES`` (1 at 256-sample blocks and above, 4 at 64; scaled by
+    :func:`span_scale` above the model's rates)."""
+    blocks = round(FLUX_SPAN_SAMPLES * span_scale(sample_rate)
+                   / max(1.0, block_s * sample_rate))
     return int(min(MAX_FLUX_LAG, max(1, blocks)))
 
 
 def net_lag(block_s: float, sample_rate: float, step_samples: float) -> int:
     """Every how many blocks the network steps: those that make the ``step_samples``
     engine samples its model was fitted with (a model file's ``step``; 2 for a 512-sample
-    step at 256-sample blocks, 8 at 64, 1 at blocks as long as the step or longer)."""
-    return max(1, round(step_samples / max(1.0, block_s * sample_rate)))
+    step at 256-sample blocks, 8 at 64, 1 at blocks as long as the step or longer; scaled
+    by :func:`span_scale` above the model's rates)."""
+    return max(1, round(step_samples * span_scale(sample_rate)
+                        / max(1.0, block_s * sample_rate)))
 
 
 def gate_blocks(block_s: float) -> int:
