@@ -99,7 +99,9 @@ class AnalysisGraph:
         low_ms = keep(pyo.Average(keep(low * low), size=nd))
         if factor > 1:
             server.endResamplingBlock()
-        centroid = keep(pyo.Centroid(x, size=1024))
+        # pyo's Centroid wants a frame no shorter than the block (it prints a warning and
+        # takes the block's size itself otherwise: 2048-sample blocks)
+        centroid = keep(pyo.Centroid(x, size=max(1024, int(server.getBufferSize()))))
         # The gap detector's bands: short windows (~10 ms) so a word's end shows within
         # two blocks. Voice puts its formants (1-4 kHz) and sibilants (> 4 kHz) where soft
         # guitar and piano have little energy; 250 Hz-1 kHz is where both live. They are
