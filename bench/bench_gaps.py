@@ -3,7 +3,7 @@ in the same run, on the same files, scored the same way (``bench/scoring.py``).
 
     .venv/bin/python bench/bench_gaps.py [--eval /work/shared/eval] [--json OUT]
                                          [--rate 48000] [--block 256] [--no-anchors]
-                                         [--repeat 3] [--lead S]
+                                         [--repeat 3] [--lead S] [--dc DB]
 
 Files: every ``speech/*.wav`` and ``mix/*.wav`` of the eval folder (labels beside them).
 Results are split into *dev* (the files the model was fitted on) and *held-out* (the speech
@@ -19,6 +19,9 @@ both anchors' narrowband mode, on the file brought to the engine's rate first. I
 soundtrack played from a computer: the detector's floors and the partial meter's
 backgrounds start from the silence), and every method's gaps are moved back by S before
 scoring.
+
+``--dc DB``: every file is heard with a constant offset of DB dBFS (re full-scale peak) added,
+as an input with a DC offset delivers it (docs/benchmarks.md, "A DC offset in the input").
 
 Cost is CPU time per second of audio, best of ``--repeat`` runs (the machine is shared).
 Ours and the anchors are timed file by file, one after the other, so that a slow spell of
@@ -264,6 +267,15 @@ def with_lead(wav: Path, lead_s: float, folder: Path) -> Path:
     return out
 
 
+def with_dc(wav: Path, dc_db: float, folder: Path) -> Path:
+    """A copy of ``wav`` in ``folder`` with a constant ``10 ** (dc_db / 20)`` added to every
+    sample (float samples, so nothing clips)."""
+    y, sr = sf.read(str(wav), dtype="float32", always_2d=True)
+    out = folder / wav.name
+    sf.write(str(out), y + np.float32(10.0 ** (dc_db / 20.0)), sr, subtype="FLOAT")
+    return out
+
+
 def shifted(gaps: list[dict], by_s: float) -> list[dict]:
     """``gaps`` with every time moved by ``by_s`` seconds."""
     return [{k: v + by_s for k, v in g.items()} for g in gaps]
@@ -280,6 +292,8 @@ def main() -> int:
     ap.add_argument("--lead", type=float, default=0.0, metavar="S",
                     help="hear every file after S seconds of digital silence (a show that "
                          "starts on a soundtrack), scored against its labels moved by S")
+    ap.add_argument("--dc", type=float, default=None, metavar="DB",
+                    help="hear every file with a DC offset of DB dBFS added (e.g. -46)")
     args = ap.parse_args()
     files = dev_files(args.eval)
     if not files:
@@ -292,11 +306,14 @@ def main() -> int:
     cost = {m: 0.0 for m in methods}
     cost["ours_detector"] = 0.0
     lead_dir = tempfile.TemporaryDirectory() if args.lead > 0 else None
+    dc_dir = tempfile.TemporaryDirectory() if args.dc is not None else None
     for wav in files:
         labels = scoring.load_labels(wav)
         kind = scoring.label_kind(labels)
         split = "held-out" if is_held_out(wav) else "dev"
         heard = wav if lead_dir is None else with_lead(wav, args.lead, Path(lead_dir.name))
+        if dc_dir is not None:
+            heard = with_dc(heard, args.dc, Path(dc_dir.name))
         audio_s += sf.info(str(heard)).duration
         best = {}
         first = len(PREDICTIONS)
@@ -323,18 +340,22 @@ def main() -> int:
         for m in methods:
             scores.setdefault((m, kind, split), []).append(
                 scoring.score_file(shifted(found[m], -args.lead), labels["gaps"]))
-    if lead_dir is not None:
-        lead_dir.cleanup()
+    for folder in (lead_dir, dc_dir):
+        if folder is not None:
+            folder.cleanup()
     cost["ours_table_fill"] = table_fill_cost(args.rate, args.repeat, args.block) * audio_s
     cost["ours_whole_detector"] = (cost["ours_table_fill"] + cost["ours_band_meter"]
                                    + cost["ours_detector"])
     kinds = ["speech", "mix+12", "mix+6", "mix+0"]
     result = {"audio_s": audio_s, "rate": args.rate, "block": args.block, "lead_s": args.lead,
+              "dc_db": args.dc,
               "anchor_rate": None if args.no_anchors else anchor_rate(args.rate),
               "held_out": list(HELD_OUT),
               "cost_per_audio_s": {m: c / audio_s for m, c in cost.items()}, "scores": {}}
     anchors_at = "" if args.no_anchors else f"; the anchors at {anchor_rate(args.rate)} Hz"
     lead = f", each after {args.lead:g} s of digital silence" if args.lead else ""
+    if args.dc is not None:
+        lead += f", each with a DC offset of {args.dc:g} dBFS"
     print(f"{len(files)} files{lead}, {audio_s:.1f} s of audio; ours at {args.rate} Hz, "
           f"block {args.block}{anchors_at}\n")
     print(f"| split | kind | method | {scoring.SUMMARY_HEADER} |")

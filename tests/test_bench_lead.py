@@ -1,5 +1,5 @@
-"""bench_gaps.py --lead: every file heard after some digital silence, scored against its
-labels moved by as much."""
+"""bench_gaps.py --lead (every file heard after some digital silence, scored against its
+labels moved by as much) and --dc (every file with a DC offset added)."""
 
 from __future__ import annotations
 
@@ -46,3 +46,12 @@ def test_speech_after_a_silence_has_the_same_gaps_moved(tmp_path):
     for a, b in zip(plain, later):
         assert b["start"] == pytest.approx(a["start"], abs=256 / rate + 1e-6)
         assert b["end"] == pytest.approx(a["end"], abs=256 / rate + 1e-6)
+
+
+def test_the_dc_copy_is_the_file_plus_the_offset(tmp_path):
+    """bench_gaps.py --dc: every sample moved by the offset, nothing else."""
+    y, sr = sf.read(str(SPEECH), dtype="float32")
+    out = bench_gaps.with_dc(SPEECH, -40.0, tmp_path)
+    z, sr_out = sf.read(str(out), dtype="float32")
+    assert sr_out == sr and out.name == SPEECH.name
+    np.testing.assert_allclose(z - y, 0.01, atol=1e-6)
