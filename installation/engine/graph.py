@@ -101,13 +101,13 @@ class AnalysisGraph:
             server.endResamplingBlock()
         # pyo's Centroid wants a frame no shorter than the block (it prints a warning and
         # takes the block's size itself otherwise: 2048-sample blocks)
-        centroid = keep(pyo.Centroid(x, size=max(1024, int(server.getBufferSize()))))
+        block_size = int(server.getBufferSize())
+        centroid = keep(pyo.Centroid(x, size=max(1024, block_size)))
         # The gap detector's bands: short windows (~10 ms) so a word's end shows within
         # two blocks. Voice puts its formants (1-4 kHz) and sibilants (> 4 kHz) where soft
         # guitar and piano have little energy; 250 Hz-1 kHz is where both live. They are
         # measured in compiled code (analysis.bands) from each block's raw samples, which a
         # TableFill copies into a table in C: the same filters as pyo objects cost more.
-        block_size = int(server.getBufferSize())
         self.bands = BandMeter(sample_rate, block_size)
         # The partial meter's cues only where the rate's model reads them (under 32 kHz);
         # elsewhere their taps stay 0.
