@@ -257,22 +257,18 @@ class Silero:
         return scoring.gaps_from_decisions([p >= 0.5 for p in self.probs(y, rate)], n / rate)
 
 
-def with_lead(wav: Path, lead_s: float, folder: Path) -> Path:
-    """A copy of ``wav`` in ``folder`` with ``lead_s`` seconds of digital silence before it
-    (as written: the same rate, channels and float samples)."""
+def heard_copy(wav: Path, folder: Path, lead_s: float = 0.0,
+               dc_db: float | None = None) -> Path:
+    """A copy of ``wav`` in ``folder`` as ``--lead`` and ``--dc`` play it: after ``lead_s``
+    seconds of digital silence, then with a constant ``10 ** (dc_db / 20)`` added to every
+    sample, the silence's too (the same rate and channels, float samples: nothing clips)."""
     y, sr = sf.read(str(wav), dtype="float32", always_2d=True)
     quiet = np.zeros((int(round(lead_s * sr)), y.shape[1]), dtype=np.float32)
+    y = np.concatenate([quiet, y])
+    if dc_db is not None:
+        y += np.float32(10.0 ** (dc_db / 20.0))
     out = folder / wav.name
-    sf.write(str(out), np.concatenate([quiet, y]), sr, subtype="FLOAT")
-    return out
-
-
-def with_dc(wav: Path, dc_db: float, folder: Path) -> Path:
-    """A copy of ``wav`` in ``folder`` with a constant ``10 ** (dc_db / 20)`` added to every
-    sample (float samples, so nothing clips)."""
-    y, sr = sf.read(str(wav), dtype="float32", always_2d=True)
-    out = folder / wav.name
-    sf.write(str(out), y + np.float32(10.0 ** (dc_db / 20.0)), sr, subtype="FLOAT")
+    sf.write(str(out), y, sr, subtype="FLOAT")
     return out
 
 
@@ -305,15 +301,14 @@ def main() -> int:
     audio_s = 0.0
     cost = {m: 0.0 for m in methods}
     cost["ours_detector"] = 0.0
-    lead_dir = tempfile.TemporaryDirectory() if args.lead > 0 else None
-    dc_dir = tempfile.TemporaryDirectory() if args.dc is not None else None
+    copies = (tempfile.TemporaryDirectory() if args.lead > 0 or args.dc is not None
+              else None)
     for wav in files:
         labels = scoring.load_labels(wav)
         kind = scoring.label_kind(labels)
         split = "held-out" if is_held_out(wav) else "dev"
-        heard = wav if lead_dir is None else with_lead(wav, args.lead, Path(lead_dir.name))
-        if dc_dir is not None:
-            heard = with_dc(heard, args.dc, Path(dc_dir.name))
+        heard = (wav if copies is None
+                 else heard_copy(wav, Path(copies.name), args.lead, args.dc))
         audio_s += sf.info(str(heard)).duration
         best = {}
         first = len(PREDICTIONS)
@@ -340,9 +335,8 @@ def main() -> int:
         for m in methods:
             scores.setdefault((m, kind, split), []).append(
                 scoring.score_file(shifted(found[m], -args.lead), labels["gaps"]))
-    for folder in (lead_dir, dc_dir):
-        if folder is not None:
-            folder.cleanup()
+    if copies is not None:
+        copies.cleanup()
     cost["ours_table_fill"] = table_fill_cost(args.rate, args.repeat, args.block) * audio_s
     cost["ours_whole_detector"] = (cost["ours_table_fill"] + cost["ours_band_meter"]
                                    + cost["ours_detector"])

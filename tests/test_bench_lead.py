@@ -19,7 +19,7 @@ SPEECH = REPO / "tests" / "data" / "eval_subset" / "ktuberling_seq11.wav"
 
 def test_the_copy_is_the_file_after_that_much_digital_silence(tmp_path):
     y, sr = sf.read(str(SPEECH), dtype="float32")
-    out = bench_gaps.with_lead(SPEECH, 0.5, tmp_path)
+    out = bench_gaps.heard_copy(SPEECH, tmp_path, lead_s=0.5)
     z, sr_out = sf.read(str(out), dtype="float32")
     assert sr_out == sr and out.name == SPEECH.name
     lead = int(round(0.5 * sr))
@@ -40,8 +40,8 @@ def test_speech_after_a_silence_has_the_same_gaps_moved(tmp_path):
     rate = 48000
     lead = 192 * 256 / rate
     plain = bench_gaps.ours(SPEECH, rate)[0]
-    later = bench_gaps.shifted(bench_gaps.ours(bench_gaps.with_lead(SPEECH, lead, tmp_path),
-                                               rate)[0], -lead)
+    heard = bench_gaps.heard_copy(SPEECH, tmp_path, lead_s=lead)
+    later = bench_gaps.shifted(bench_gaps.ours(heard, rate)[0], -lead)
     assert len(later) == len(plain) >= 4
     for a, b in zip(plain, later):
         assert b["start"] == pytest.approx(a["start"], abs=256 / rate + 1e-6)
@@ -51,7 +51,7 @@ def test_speech_after_a_silence_has_the_same_gaps_moved(tmp_path):
 def test_the_dc_copy_is_the_file_plus_the_offset(tmp_path):
     """bench_gaps.py --dc: every sample moved by the offset, nothing else."""
     y, sr = sf.read(str(SPEECH), dtype="float32")
-    out = bench_gaps.with_dc(SPEECH, -40.0, tmp_path)
+    out = bench_gaps.heard_copy(SPEECH, tmp_path, dc_db=-40.0)
     z, sr_out = sf.read(str(out), dtype="float32")
     assert sr_out == sr and out.name == SPEECH.name
     np.testing.assert_allclose(z - y, 0.01, atol=1e-6)
