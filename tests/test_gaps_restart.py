@@ -14,7 +14,7 @@ docs/benchmarks.md, "Music after digital silence").
 from __future__ import annotations
 
 import json
-from pathlib import Path
+import sys
 
 import numpy as np
 import pytest
@@ -25,8 +25,12 @@ from installation.analysis.partials import FIRST_PARTIAL_TAP, PARTIAL_TAPS, Part
 from installation.analysis.taps import RESTART_S, TAP_INDEX, TAPS, restart_blocks
 from installation.config import AnalysisConfig
 from installation.engine.offline import analyse_file
+from conftest import REPO
 
-REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "bench"))
+import bench_gaps  # noqa: E402
+import scoring  # noqa: E402
+
 MIX = REPO / "tests" / "data" / "eval_subset" / "ktuberling_seq10__nylon_piano_80bpm__snr+00.wav"
 RATE = 16000  # the lo model reads the partial meter
 BLOCK = 256
@@ -70,14 +74,9 @@ def test_after_the_restart_time_the_partial_meter_hears_a_fresh_stream():
 
 
 def _found(gaps: list[dict], labels: list[dict], shift: float = 0.0) -> int:
-    """Labelled gaps (>= 100 ms) that a detected gap, moved back by ``shift``, matches
-    at an intersection over union of 0.5 or more."""
-    def iou(a, b):
-        inter = max(0.0, min(a[1], b[1]) - max(a[0], b[0]))
-        return inter / (max(a[1], b[1]) - min(a[0], b[0]))
-    found = [(g["start"] - shift, g["end"] - shift) for g in gaps]
-    return sum(any(iou((t["start"], t["end"]), f) >= 0.5 for f in found)
-               for t in labels if t["end"] - t["start"] >= 0.1)
+    """Labelled gaps (>= 100 ms) that the detected ones, moved back by ``shift``, match
+    (the benchmark's scorer: IoU >= 0.5, one to one)."""
+    return scoring.score_file(bench_gaps.shifted(gaps, -shift), labels).tp
 
 
 @pytest.mark.parametrize("restart_s", [RESTART_S, 0.0])
