@@ -11,8 +11,10 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import os
 import sys
+from array import array
 from pathlib import Path
 
 from installation import __version__
@@ -150,16 +152,20 @@ def _progress_bar(enabled: bool, desc: str, unit: str):
 
 def cmd_gaps(args: argparse.Namespace, show: ShowConfig) -> int:
     from installation.analysis.gaps import gaps_from_frames
-    from installation.engine.offline import analyse_file
+    from installation.engine.offline import stream_frames
+
+    gaps: list[dict[str, float]] = []
+
+    def keep(frames) -> None:  # a few thousand frames at a time: a long file fits anywhere
+        gaps.extend(gaps_from_frames(frames, show.analysis.gap_min_s))
 
     progress, close = _progress_bar(not args.quiet and not args.json, "analysing", "block")
     try:
-        frames = analyse_file(args.audio, sample_rate=show.audio.sample_rate,
-                              block_size=show.audio.block_size, settings=show.analysis,
-                              progress=progress)
+        stream_frames(args.audio, keep, sample_rate=show.audio.sample_rate,
+                      block_size=show.audio.block_size, settings=show.analysis,
+                      progress=progress)
     finally:
         close()
-    gaps = gaps_from_frames(frames, show.analysis.gap_min_s)
     if args.json:
         sys.stdout.write(json.dumps(gaps) + "\n")
         return 0
@@ -171,36 +177,62 @@ def cmd_gaps(args: argparse.Namespace, show: ShowConfig) -> int:
 
 
 def cmd_features(args: argparse.Namespace, show: ShowConfig) -> int:
-    from installation.engine.offline import analyse_file
+    from installation.engine.offline import stream_frames
+
+    out = sys.stdout
+    summary = _FeatureSummary()
+
+    def take(frames) -> None:  # a few thousand frames at a time: a long file fits anywhere
+        if args.jsonl:
+            out.write("".join(json.dumps(f.as_dict(), separators=(",", ":")) + "\n"
+                              for f in frames))
+        else:
+            summary.add(frames)
 
     progress, close = _progress_bar(not args.quiet and not args.jsonl, "analysing", "block")
     try:
-        frames = analyse_file(args.audio, sample_rate=show.audio.sample_rate,
-                              block_size=show.audio.block_size, settings=show.analysis,
-                              seconds=args.seconds, progress=progress)
+        stream_frames(args.audio, take, sample_rate=show.audio.sample_rate,
+                      block_size=show.audio.block_size, settings=show.analysis,
+                      seconds=args.seconds, progress=progress)
     finally:
         close()
-    out = sys.stdout
     if args.jsonl:
-        for frame in frames:
-            out.write(json.dumps(frame.as_dict(), separators=(",", ":")) + "\n")
         return 0
-    duration = frames[-1].time if frames else 0.0
-    voiced = sum(f.voice for f in frames) / max(1, len(frames))
-    words = sum(1 for a, b in zip(frames, frames[1:]) if b.voice and not a.voice)
-    onsets = sum(f.onset for f in frames)
-    pitched = [f.pitch_hz for f in frames if f.pitch_hz > 0]
-    out.write(f"{args.audio}: {len(frames)} frames, {duration:.2f} s "
+    out.write(f"{args.audio}: {summary.frames} frames, {summary.duration:.2f} s "
               f"({show.audio.sample_rate} Hz, block {show.audio.block_size})\n")
-    out.write(f"  level  max {max(f.level_rms_db for f in frames):.1f} dBFS RMS\n")
-    out.write(f"  voice  {words} words, {100 * voiced:.0f}% of the time\n")
-    out.write(f"  onsets {int(onsets)}\n")
-    if pitched:
-        pitched.sort()
+    out.write(f"  level  max {summary.level_max:.1f} dBFS RMS\n")
+    out.write(f"  voice  {summary.words} words, "
+              f"{100 * summary.voiced / max(1, summary.frames):.0f}% of the time\n")
+    out.write(f"  onsets {summary.onsets}\n")
+    if summary.pitches:
+        pitched = sorted(summary.pitches)
         out.write(f"  pitch  median {pitched[len(pitched) // 2]:.1f} Hz over "
                   f"{len(pitched)} voiced frames\n")
     out.write("Use --jsonl for every frame.\n")
     return 0
+
+
+class _FeatureSummary:
+    """What ``installation features`` prints of a file, gathered a piece at a time."""
+
+    def __init__(self) -> None:
+        self.frames = self.words = self.onsets = 0
+        self.voiced, self.duration, self.level_max = 0.0, 0.0, -math.inf
+        self._voice = None  # the last frame's voice: a word starts where voice rises
+        self.pitches = array("d")
+
+    def add(self, frames) -> None:
+        for f in frames:
+            self.voiced += f.voice
+            self.words += bool(self._voice is not None and f.voice and not self._voice)
+            self.onsets += int(f.onset)
+            self.level_max = max(self.level_max, f.level_rms_db)
+            if f.pitch_hz > 0:
+                self.pitches.append(f.pitch_hz)
+            self._voice = f.voice
+        if frames:
+            self.frames += len(frames)
+            self.duration = frames[-1].time
 
 
 def cmd_rehearse(args: argparse.Namespace, show: ShowConfig) -> int:

@@ -401,8 +401,19 @@ def test_push_many_equals_push_row_by_row():
     va, vb = np.array([f.values() for f in a]), np.array([f.values() for f in b])
     np.testing.assert_allclose(va, vb, rtol=1e-9, atol=1e-9)
     assert sum(f.word_start for f in a) > 0  # the rows did exercise the detector
-    with pytest.raises(ValueError, match="fresh"):
-        fb.push_many(rows)
+
+
+def test_push_many_in_pieces_equals_push_many_at_once():
+    """A long file is pushed a piece at a time (``offline.stream_frames``): the pieces go on
+    from each other, blocks, times, onsets and the gap detector's state included."""
+    rows = _random_rows(3000, seed=4)
+    whole = FrameBuilder(48000, 256, 12000.0).push_many(rows)
+    fb = FrameBuilder(48000, 256, 12000.0)
+    pieces = [fb.push_many(rows[a:b]) for a, b in ((0, 7), (7, 1024), (1024, 1025),
+                                                    (1025, 3000))]
+    joined = [f for piece in pieces for f in piece]
+    assert joined == whole
+    assert fb.block == 3000 and sum(f.gap_start for f in whole) > 2
 
 
 def test_gaps_from_frames_lists_closed_gaps_of_at_least_min():

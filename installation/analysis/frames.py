@@ -110,18 +110,17 @@ class FrameBuilder:
         """Frames of many rows ``(n, len(TAPS))`` at once (offline analysis): the same
         frames as :meth:`push` row by row (to float rounding), with everything that has no
         state computed on whole columns and the gap model run on all blocks in one go. A
-        live stream pushes row by row. Starts a fresh stream."""
+        live stream pushes row by row. Goes on from the rows before it (a long file is
+        pushed a piece at a time)."""
         rows = np.asarray(rows, dtype=np.float64)
         if rows.ndim != 2 or rows.shape[1] != len(TAPS):
             raise ValueError(f"rows must have shape (n, {len(TAPS)}), got {rows.shape}")
-        if self.block != 0:
-            raise ValueError("push_many starts a stream: use a fresh FrameBuilder")
-        n = len(rows)
+        n, first = len(rows), self.block
         if n == 0:
             return []
         s = self.settings
         c = {name: rows[:, i] for i, name in enumerate(TAPS)}
-        times = (np.arange(n) + 1) * self.block_size / self.sample_rate
+        times = (np.arange(first, first + n) + 1) * self.block_size / self.sample_rate
         level = _ms_db(c["ms"])
         voicing, strength = voicing_and_strength(rows)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -144,11 +143,11 @@ class FrameBuilder:
                    gap_values.tolist())
         frames = []
         onsets, frame = self.onsets, FeatureFrame
-        for block, (t, lv, pk, lo_db, mid_db, hi_db, st, f0, vc, ce, gv) in enumerate(cols):
+        for block, (t, lv, pk, lo_db, mid_db, hi_db, st, f0, vc, ce, gv) in enumerate(cols, first):
             onset = onsets.decide(t, st)
             frames.append(frame(t, block, lv, pk, lo_db, mid_db, hi_db, st,
                                 1.0 if onset else 0.0, f0, vc, ce, *gv))
-        self.block = n
+        self.block = first + n
         return frames
 
     def push(self, row: np.ndarray | list[float]) -> FeatureFrame:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import math
 from pathlib import Path
+from typing import Iterable, Iterator
 
 import numpy as np
 import pyo
@@ -40,31 +41,61 @@ def file_info(path: Path) -> sf._SoundFileInfo:
 
 def load_mono(path: Path, sample_rate: int, *, seconds: float | None = None) -> np.ndarray:
     """Decode any supported file, mix to mono, resample (soxr, high quality) to
-    ``sample_rate``. Returns float32 samples. ``seconds`` decodes only that much (plus
-    0.1 s, so the resampler's edge lies beyond it), not a whole long file.
+    ``sample_rate``. Returns float32 samples: :func:`decode_stream`'s pieces, joined.
+    ``seconds`` decodes only that much (plus 0.1 s, so the resampler's edge lies beyond it),
+    not a whole long file."""
+    pieces = list(decode_stream(path, sample_rate, seconds=seconds))
+    return np.ascontiguousarray(np.concatenate(pieces) if pieces else np.zeros(0, np.float32),
+                                dtype=np.float32)
+
+
+def decode_stream(path: Path, sample_rate: int, *, seconds: float | None = None,
+                  chunk_s: float = 1.0) -> Iterator[np.ndarray]:
+    """The file as :func:`load_mono` reads it, to the bit, in pieces of float32 samples at
+    ``sample_rate`` (about ``chunk_s`` of the file each): a file of any length is decoded
+    holding about a second of it. soxr's stream resampler gives the whole-file resampler's
+    samples exactly.
 
     A float file can hold NaN or infinite samples, which an integer one (or a sound card)
-    cannot: they are read as silence, with a warning that counts them. Left in, one would
-    stay in pyo's filters and running sums for the rest of the file, and the resampler
-    would smear it over its neighbours first."""
+    cannot: they are read as silence, with a warning at the end that counts them. Left in,
+    one would stay in pyo's filters and running sums for the rest of the file, and the
+    resampler would smear it over its neighbours first."""
     info = file_info(path)
-    frames = -1
+    frames = info.frames
     if seconds is not None:
         frames = min(info.frames, math.ceil(seconds * info.samplerate) + info.samplerate // 10)
+    step = max(1, int(chunk_s * info.samplerate))
+    resampler = None
+    if info.samplerate != sample_rate:
+        resampler = soxr.ResampleStream(info.samplerate, sample_rate, 1, dtype="float32",
+                                        quality="HQ")
+    bad_total = 0
     try:
-        data, sr = sf.read(str(path), frames=frames, dtype="float32", always_2d=True)
+        with sf.SoundFile(str(path)) as f:
+            left = frames
+            while left > 0:
+                data = f.read(min(step, left), dtype="float32", always_2d=True)
+                if len(data) == 0:
+                    break  # the header promised more than the file holds
+                left -= len(data)
+                bad = ~np.isfinite(data)
+                if bad.any():
+                    bad_total += int(bad.sum())
+                    data[bad] = 0.0
+                mono = data.mean(axis=1) if info.channels > 1 else data[:, 0]
+                if resampler is not None:
+                    mono = resampler.resample_chunk(np.ascontiguousarray(mono), last=left <= 0)
+                if len(mono):
+                    yield np.ascontiguousarray(mono, dtype=np.float32)
+            if resampler is not None and left > 0:  # ended early: flush the resampler
+                tail = resampler.resample_chunk(np.zeros(0, np.float32), last=True)
+                if len(tail):
+                    yield np.ascontiguousarray(tail, dtype=np.float32)
     except (RuntimeError, sf.LibsndfileError) as exc:
         raise SourceError(f"{path}: cannot decode audio ({exc})") from None
-    bad = ~np.isfinite(data)
-    if bad.any():
-        n = int(bad.sum())
+    if bad_total:
         log.warning("%s: %d sample%s not finite (NaN or infinite), read as silence",
-                    path, n, " is" if n == 1 else "s are")
-        data[bad] = 0.0
-    mono = data.mean(axis=1) if info.channels > 1 else data[:, 0]
-    if sr != sample_rate:
-        mono = soxr.resample(mono, sr, sample_rate, quality="HQ")
-    return np.ascontiguousarray(mono, dtype=np.float32)
+                    path, bad_total, " is" if bad_total == 1 else "s are")
 
 
 class FileSource:
@@ -91,6 +122,54 @@ class FileSource:
     @property
     def duration(self) -> float:
         return self.info.frames / self.info.samplerate
+
+
+class StreamSource:
+    """Plays a stream of float32 pieces at the server's rate once, through a ring table
+    that :meth:`feed` refills before each block: offline analysis of a file of any length
+    with a few seconds of it in memory (:class:`FileSource` holds the whole file, for
+    live play).
+
+    The ring's length is a power of two, so pyo's table reader steps exactly one sample a
+    sample and reads the samples as they are, as :class:`FileSource`'s reader does. After
+    the stream the ring plays zeros, as a finished file does.
+    """
+
+    def __init__(self, pieces: Iterable[np.ndarray], block_size: int,
+                 ring: int = 1 << 17) -> None:
+        if ring & (ring - 1) or ring < 8 * block_size:
+            raise ValueError(f"ring must be a power of two of at least 8 blocks, got {ring}")
+        self.block_size = block_size
+        self.table = pyo.DataTable(size=ring)
+        self._ring = np.asarray(self.table.getBuffer())
+        self._ring[:] = 0.0
+        self._pieces = iter(pieces)
+        self._piece = np.zeros(0, np.float32)
+        self._written = 0  # samples of the stream written to the ring so far
+        self.feed(0)
+        self.signal = pyo.TableRead(self.table, freq=self.table.getRate(), loop=1)
+        self.signal.play()
+
+    def feed(self, block: int) -> None:
+        """Before block ``block`` (0-based) is computed: make sure the ring holds the
+        stream to the end of the block after it, refilling half a ring at a time and never
+        over what is still to be read."""
+        b, size = self.block_size, len(self._ring)
+        if self._written >= (block + 2) * b:
+            return
+        end = min(block * b + size, (block + 2) * b + size // 2)
+        while self._written < end:
+            if not len(self._piece):
+                self._piece = next(self._pieces, None)
+                if self._piece is None:  # the stream is over: silence from here on
+                    self._pieces, self._piece = iter(()), np.zeros(end - self._written,
+                                                                   np.float32)
+                    continue
+            at = self._written % size
+            n = min(len(self._piece), end - self._written, size - at)
+            self._ring[at:at + n] = self._piece[:n]
+            self._piece = self._piece[n:]
+            self._written += n
 
 
 class InputGuard:
