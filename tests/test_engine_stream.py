@@ -118,6 +118,30 @@ def test_an_error_in_the_sink_is_raised_not_lost(wav):
         stream_taps(path, sink, chunk_blocks=16)
 
 
+def test_an_error_stops_the_analysis_at_once(wav, monkeypatch):
+    """An error (or Ctrl-C) in the first rows stops the server there: a long file is not run
+    out first. The server's own clock says how much it computed."""
+    import installation.engine.offline as offline
+
+    servers = []
+
+    def boot(*args, **kwargs):
+        servers.append(offline_boot(*args, **kwargs))
+        return servers[-1]
+
+    offline_boot = offline.boot_server
+    monkeypatch.setattr(offline, "boot_server", boot)
+    path = wav(np.zeros(48000 * 60, np.float32), 48000)
+
+    def sink(rows, rate):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        stream_taps(path, sink, chunk_blocks=16)
+    hours, minutes, seconds, ms = (int(v) for v in servers[0].getCurrentTime().split(":"))
+    assert hours == minutes == seconds == 0 and ms < 500  # 16 blocks are 85 ms
+
+
 def test_offline_analysis_leaves_no_file_behind(wav):
     path = wav(sine(220, 1.0, 48000), 48000)
     before = set(os.listdir(tempfile.gettempdir()))

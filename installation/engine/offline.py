@@ -77,8 +77,9 @@ def stream_taps(path: Path, sink: RowSink, *, sample_rate: int = 48000, block_si
                         progress(count, n_blocks)
                 source.feed(count)  # the block about to be computed
                 count += 1
-            except BaseException as exc:  # pyo would print it and go on: keep it for later
-                failure.append(exc)
+            except BaseException as exc:  # pyo would print it and go on: keep it, and stop
+                failure.append(exc)       # (Ctrl-C included) rather than run the file out
+                server.stop()
 
         server.setCallback(on_block)
         with tempfile.TemporaryDirectory(prefix="her-offline-") as folder:
