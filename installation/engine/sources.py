@@ -135,9 +135,11 @@ class StreamSource:
     with a few seconds of it in memory (:class:`FileSource` holds the whole file, for
     live play).
 
-    The ring's length is a power of two, so pyo's table reader steps exactly one sample a
-    sample and reads the samples as they are, as :class:`FileSource`'s reader does. After
-    the stream the ring plays zeros, as a finished file does.
+    The ring's length is a power of two, so pyo's table reader, stepping ``rate / length``
+    of the table a sample, steps exactly one sample and reads the samples as they are (a
+    table as long as a file, :class:`FileSource`'s, is stepped a few parts in 10^8 off one
+    sample and its samples interpolated). After the stream the ring plays zeros, as a
+    finished file does.
     """
 
     def __init__(self, pieces: Iterable[np.ndarray], block_size: int,
