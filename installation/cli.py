@@ -1,9 +1,11 @@
 """The ``installation`` command.
 
 Subcommands: ``rehearse`` (a file through the whole pipeline, to a window or a preview
-video), ``features`` (the feature frames of a file as JSON lines), ``scenes`` (the scenes
+video), ``features`` (the feature frames of a file as JSON lines), ``gaps`` (the pauses
+between words in a file, as the live detector hears them), ``scenes`` (the scenes
 and their parameters), ``check`` (validate a show file). Every subcommand takes ``--show``.
-Exit codes: 0 success, 1 runtime failure, 2 bad command line or show file.
+Exit codes: 0 success, 1 runtime failure, 2 bad command line or show file, 130 interrupted
+(Ctrl-C), 141 the reader of its output went away (`... | head`).
 """
 
 from __future__ import annotations
@@ -170,7 +172,8 @@ def cmd_gaps(args: argparse.Namespace, show: ShowConfig) -> int:
         sys.stdout.write(json.dumps(gaps) + "\n")
         return 0
     for g in gaps:
-        sys.stdout.write(f"{g['start']:9.3f} – {g['end']:9.3f} s  ({1000 * (g['end'] - g['start']):.0f} ms, "
+        length_ms = 1000 * (g["end"] - g["start"])
+        sys.stdout.write(f"{g['start']:9.3f} – {g['end']:9.3f} s  ({length_ms:.0f} ms, "
                          f"emitted at {g['emitted_at']:.3f} s)\n")
     sys.stdout.write(f"{len(gaps)} gaps\n")
     return 0
@@ -407,6 +410,10 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `installation features --jsonl F | head`: the reader has gone
+        # Python would complain again flushing stdout at exit: point it at nothing first.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # as a shell reports a command killed by SIGPIPE
     except Exception as exc:  # the last line of defence: say what failed, no traceback wall
         from installation.engine.sources import SourceError
 

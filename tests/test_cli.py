@@ -128,3 +128,17 @@ def test_installed_package_finds_its_data(tmp_path):
     assert root.endswith(os.path.join("installation", "_data")), root
     assert "site-packages" in root
     assert res.stdout.splitlines()[-1] == "True"  # the voice models
+
+
+def test_features_into_a_reader_that_stops_early_ends_quietly(wav):
+    """`installation features --jsonl F | head -1`: the reader goes, the analysis stops at
+    once and says nothing (exit status 141, as a shell reports SIGPIPE)."""
+    path = wav(sine(220, 20.0, 48000), 48000)
+    child = subprocess.Popen([sys.executable, "-m", "installation", "features", "--jsonl", "-q",
+                              str(path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             cwd=REPO)
+    first = child.stdout.readline()
+    child.stdout.close()  # 3750 frames are far more than a pipe holds: the next write fails
+    _, err = child.communicate(timeout=300)
+    assert first.startswith(b'{"time"')
+    assert child.returncode == 141 and err == b""
