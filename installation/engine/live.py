@@ -111,7 +111,8 @@ class LiveEngine:
         self.sample_rate = int(self.server.getSamplingRate())
         self.block_size = int(self.server.getBufferSize())
         if file is not None:
-            self.source = FileSource(file, self.sample_rate, monitor=backend != "silent")
+            self.source = FileSource(file, self.sample_rate, self.block_size,
+                                     monitor=backend != "silent")
             self.duration = self.source.duration
         else:
             self.source = InputSource(audio.input_channel)
@@ -127,6 +128,7 @@ class LiveEngine:
         self.sender = FeatureSender(targets, show.osc.prefix)
         self.latest: FeatureFrame | None = None
         self._guard = getattr(self.source, "guard", None)  # a live input's
+        self._feed = getattr(self.source, "feed", None)  # a file's
         self._bad_reported = 0
         self._blocks = 0
         self._threads: list[threading.Thread] = []
@@ -139,6 +141,8 @@ class LiveEngine:
             self.ring.commit()
         if self._guard is not None:
             self._guard.poll()
+        if self._feed is not None:
+            self._feed(self._blocks)  # the block about to be computed
         self._blocks += 1
 
     def start(self) -> None:

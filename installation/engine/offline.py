@@ -16,13 +16,12 @@ from installation.analysis.taps import TAPS
 from installation.config import AnalysisConfig
 from installation.engine.graph import AnalysisGraph
 from installation.engine.server import boot_server, shut_down
-from installation.engine.sources import StreamSource, decode_stream, file_info
+from installation.engine.sources import StreamSource, decode_stream, file_info, pieces_of
 from installation.features import FeatureFrame
 
 
 RowSink = Callable[[np.ndarray, float], None]
 CHUNK_BLOCKS = 1024  # rows handed on at a time: 5.5 s at 48 kHz with 256-sample blocks
-PIECE = 1 << 16  # samples handed to the ring at a time when the caller decoded the file
 
 
 def stream_taps(path: Path, sink: RowSink, *, sample_rate: int = 48000, block_size: int = 256,
@@ -49,7 +48,7 @@ def stream_taps(path: Path, sink: RowSink, *, sample_rate: int = 48000, block_si
         if samples is None:
             pieces = decode_stream(path, sample_rate, seconds=seconds)
         else:
-            pieces = (samples[i:i + PIECE] for i in range(0, len(samples), PIECE))
+            pieces = pieces_of(samples)
         source = StreamSource(pieces, block_size)
         graph = AnalysisGraph(server, source.signal, sample_rate, settings)
         pitch_rate = graph.pitch_rate

@@ -104,24 +104,26 @@ def decode_stream(path: Path, sample_rate: int, *, seconds: float | None = None,
 
 
 class FileSource:
-    """Plays a file once, mixed to mono, from memory.
+    """Plays a file once, mixed to mono, from memory, for a live engine.
 
     The file is decoded with libsndfile (python-soundfile) rather than pyo's own reader,
-    whose bundled libsndfile cannot open FLAC; it is resampled to the server's rate and
-    copied straight into a pyo table. ``signal`` is what the graph listens to.
+    whose bundled libsndfile cannot open FLAC, and resampled to the server's rate; it is
+    heard through a :class:`StreamSource`, as offline analysis hears a file, so a rehearsal
+    and the offline analysis read the same samples. The engine's audio callback calls
+    :meth:`feed` before each block (a copy from memory every ~0.7 s at 48 kHz, no I/O).
+    ``signal`` is what the graph listens to.
     """
 
-    def __init__(self, path: Path, sample_rate: int, *, monitor: bool = False,
-                 samples: np.ndarray | None = None) -> None:
+    def __init__(self, path: Path, sample_rate: int, block_size: int, *,
+                 monitor: bool = False, samples: np.ndarray | None = None) -> None:
         """``samples``: the file already decoded by :func:`load_mono` at ``sample_rate``
         (so a caller that needs them too decodes once)."""
         self.info = file_info(path)
         if samples is None:
             samples = load_mono(path, sample_rate)
-        self.table = pyo.DataTable(size=len(samples))
-        np.asarray(self.table.getBuffer())[:] = samples
-        self.signal = pyo.TableRead(self.table, freq=self.table.getRate(), loop=0)
-        self.signal.play()
+        self.player = StreamSource(pieces_of(samples), block_size)
+        self.signal = self.player.signal
+        self.feed = self.player.feed
         self._monitor = pyo.Mix(self.signal, voices=2).out() if monitor else None
 
     @property
@@ -129,17 +131,22 @@ class FileSource:
         return self.info.frames / self.info.samplerate
 
 
+def pieces_of(samples: np.ndarray, piece: int = 1 << 16) -> Iterator[np.ndarray]:
+    """Decoded samples as :class:`StreamSource` takes them, ``piece`` samples at a time."""
+    return (samples[i:i + piece] for i in range(0, len(samples), piece))
+
+
 class StreamSource:
     """Plays a stream of float32 pieces at the server's rate once, through a ring table
     that :meth:`feed` refills before each block: offline analysis of a file of any length
-    with a few seconds of it in memory (:class:`FileSource` holds the whole file, for
-    live play).
+    with a few seconds of it in memory (:class:`FileSource` plays a file held whole the
+    same way, live).
 
     The ring's length is a power of two, so pyo's table reader, stepping ``rate / length``
     of the table a sample, steps exactly one sample and reads the samples as they are (a
-    table as long as a file, :class:`FileSource`'s, is stepped a few parts in 10^8 off one
-    sample and its samples interpolated). After the stream the ring plays zeros, as a
-    finished file does.
+    table as long as a file is stepped a few parts in 10^8 off one sample and its samples
+    interpolated: how files were read before session 26). After the stream the ring plays
+    zeros, as a finished file does.
     """
 
     def __init__(self, pieces: Iterable[np.ndarray], block_size: int,
