@@ -63,8 +63,7 @@ def run_gaps(path: Path, rate: int) -> tuple[float, float, int]:
                                  stdout=stdout, stderr=stderr, env=env, cwd=str(path.parent))
         _, status, usage = os.wait4(child.pid, 0)  # this child's own peak, not a running max
         wall = time.perf_counter() - t0
-    child.returncode = os.waitstatus_to_exitcode(status)
-    if child.returncode != 0:
+    if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"installation gaps failed on {path}:\n{err.read_text()}")
     peak_kb = usage.ru_maxrss
     return peak_kb / 1024, wall, len(json.loads(out.read_text()))
@@ -99,8 +98,9 @@ def main() -> int:
                   f"{wall:.1f} | {minutes * 60 / wall:.0f} | {gaps} |", flush=True)
     growth = np.polyfit([r["minutes"] for r in rows], [r["peak_mb"] for r in rows], 1)[0] \
         if len(rows) > 1 else float("nan")
-    print(f"peak memory grows {growth:.2f} MB per minute of audio "
-          f"(the decoded audio: {60 * args.rate * 4 / 2**20:.2f} MB per minute)")
+    if len(rows) > 1:  # a slope wants two lengths
+        print(f"peak memory grows {growth:.2f} MB per minute of audio "
+              f"(the decoded audio: {60 * args.rate * 4 / 2**20:.2f} MB per minute)")
     if args.json:
         args.json.write_text(json.dumps({"rate": args.rate, "runs": rows,
                                          "mb_per_minute": round(float(growth), 3)}, indent=1))
