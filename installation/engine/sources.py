@@ -53,8 +53,8 @@ def decode_stream(path: Path, sample_rate: int, *, seconds: float | None = None,
                   chunk_s: float = 1.0) -> Iterator[np.ndarray]:
     """The file as :func:`load_mono` reads it, to the bit, in pieces of float32 samples at
     ``sample_rate`` (about ``chunk_s`` of the file each): a file of any length is decoded
-    holding about a second of it. soxr's stream resampler gives the whole-file resampler's
-    samples exactly.
+    holding about a second of it (but an MP3, read in one go: see below). soxr's stream
+    resampler gives the whole-file resampler's samples exactly.
 
     A float file can hold NaN or infinite samples, which an integer one (or a sound card)
     cannot: they are read as silence, with a warning at the end that counts them. Left in,
