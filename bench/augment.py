@@ -250,23 +250,29 @@ def _copies(speech: list[Path], out: Path, per_file: int, seed: int, make) -> li
 
 # The steady floors the level copies are heard over (:func:`levels`): white and pink 25 to
 # 50 dB under the words; "low", a building's low noise (white under a 12 dB/octave
-# low-pass at 30-150 Hz), 15 to 45 dB under them.
+# low-pass at 30-150 Hz), 15 to 45 dB under them. A set that also names DC: half the
+# copies (from a generator of their own, so every other draw stays as it was) also carry a
+# DC offset of -70 to -36 dBFS, either sign (a sound card's or a mixer's offset: R47, R48).
 FLOORS = ("white", "pink")
 LOW_FLOORS = (*FLOORS, "low")
+DC = "dc"
+FLOOR_SETS = (FLOORS, LOW_FLOORS, (*FLOORS, DC), (*LOW_FLOORS, DC))
 
 
 def levels(speech: list[Path], out: Path, per_file: int = 3, seed: int = SEED + 1,
            floors: tuple[str, ...] = FLOORS) -> list[Path]:
     """Each speech wav alone at ``per_file`` random levels, over no floor or one of
-    ``floors`` (:data:`FLOORS` or :data:`LOW_FLOORS`), each as likely; same outputs as
-    :func:`mixes` (``mix.music`` names the noise)."""
-    if floors not in (FLOORS, LOW_FLOORS):
-        raise ValueError(f"floors {floors!r}: expected {FLOORS!r} or {LOW_FLOORS!r}")
+    ``floors`` (one of :data:`FLOOR_SETS`: the noises each as likely; with :data:`DC`, half
+    the copies also carry a DC offset); same outputs as :func:`mixes` (``mix.music`` names
+    the noise)."""
+    if floors not in FLOOR_SETS:
+        raise ValueError(f"floors {floors!r}: expected one of {', '.join(map(repr, FLOOR_SETS))}")
+    noises = tuple(f for f in floors if f != DC)
 
     def make(y, words, rng, j):
         level = rng.uniform(-48.0, -3.0)
         x = y * 10 ** (level / 20) / _rms(y[words])
-        noise = ("none", *floors)[rng.integers(1 + len(floors))]
+        noise = ("none", *noises)[rng.integers(1 + len(noises))]
         if noise != "none":
             if noise == "low":
                 n, under = _low(len(x), rng, rng.uniform(30.0, 150.0)), (15.0, 45.0)
@@ -274,6 +280,10 @@ def levels(speech: list[Path], out: Path, per_file: int = 3, seed: int = SEED + 
                 n = rng.standard_normal(len(x)) if noise == "white" else _pink(len(x), rng)
                 under = (25.0, 50.0)
             x = x + n / _rms(n) * 10 ** ((level - rng.uniform(*under)) / 20)
+        if DC in floors:
+            dc_rng = np.random.default_rng((SEED + 47, j, len(y)))
+            if dc_rng.random() < 0.5:
+                x = x + dc_rng.choice((-1.0, 1.0)) * 10 ** (dc_rng.uniform(-70.0, -36.0) / 20)
         return x, noise, f"{noise}__level{j}"
 
     return _copies(speech, out, per_file, seed, make)

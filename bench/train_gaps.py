@@ -44,7 +44,7 @@ sys.path.insert(0, str(REPO / "bench"))
 import numpy as np  # noqa: E402
 
 import gru  # noqa: E402
-from augment import FLOORS, LOW_FLOORS  # noqa: E402
+from augment import DC, FLOORS, LOW_FLOORS  # noqa: E402
 from installation.analysis.voicemodel import (  # noqa: E402
     HI_RATE, NB_RATE, VoiceModel, blank_weights, family, family_path, features_for)
 
@@ -203,7 +203,8 @@ def main() -> None:
                          "family's shipped model")
     ap.add_argument("--floors", type=parse_floors, default=None,
                     help="the level copies' floors: plain (white and pink) or low (also a "
-                         "building's low noise); default: as the family's shipped model")
+                         "building's low noise), either followed by +dc (half the copies "
+                         "also carry a DC offset); default: as the family's shipped model")
     args = ap.parse_args()
     families = ("hi", "lo", "nb") if args.family == "all" else (args.family,)
     for name in families:
@@ -302,12 +303,17 @@ def parse_speeds(text: str) -> tuple[float, ...]:
 
 
 def parse_floors(text: str) -> tuple[str, ...]:
-    """``"plain"`` -> :data:`augment.FLOORS`; ``"low"`` -> :data:`augment.LOW_FLOORS`."""
+    """``"plain"`` -> :data:`augment.FLOORS`; ``"low"`` -> :data:`augment.LOW_FLOORS`;
+    either followed by ``+dc``: the same set and :data:`augment.DC` (half the level copies
+    carry a DC offset)."""
+    base, plus, extra = text.partition("+")
     choices = {"plain": FLOORS, "low": LOW_FLOORS}
-    if text not in choices:
+    if base not in choices or (plus and extra != DC):
         raise argparse.ArgumentTypeError(f"floors {text!r}: expected plain (white and pink) "
-                                         "or low (also a building's low noise)")
-    return choices[text]
+                                         "or low (also a building's low noise), either "
+                                         "followed by +dc (half the copies carry a DC "
+                                         "offset)")
+    return (*choices[base], DC) if plus else choices[base]
 
 
 def training_files(root: Path, tmp: Path, voices: tuple[str, ...], pieces: int,

@@ -4,6 +4,7 @@ known answers on made-up speech (no download, no analysis)."""
 from __future__ import annotations
 
 import json
+import re
 import sys
 
 import numpy as np
@@ -194,6 +195,32 @@ def test_level_copies_draw_their_floors_from_the_family_set(tmp_path):
         augment.levels([speech], tmp_path / "bad", floors=("brown",))
 
 
+def test_level_copies_with_dc_carry_an_offset_and_draw_the_rest_as_before(tmp_path):
+    """With :data:`augment.DC` in the set, some copies carry a DC offset of -70 to -36 dBFS
+    (either sign) and the others none, and every copy is otherwise the file the same set
+    without DC writes (the offset's draws are the copies' own)."""
+    speech = tone_word(tmp_path)
+    for floors in (augment.FLOORS, augment.LOW_FLOORS):
+        plain = augment.levels([speech], tmp_path / f"p{len(floors)}", per_file=12, seed=5,
+                               floors=floors)
+        dc = augment.levels([speech], tmp_path / f"d{len(floors)}", per_file=12, seed=5,
+                            floors=(*floors, augment.DC))
+        offsets = []
+        for a, b in zip(plain, dc):
+            assert a.name == b.name
+            x, _ = sf.read(str(a))
+            y, _ = sf.read(str(b))
+            # y = a x + b: a is 1 unless the offset pushed the copy over its 0.98 peak
+            (a_, b_), *_ = np.linalg.lstsq(np.c_[x, np.ones_like(x)], y, rcond=None)
+            assert abs(a_ - 1.0) < 0.02 and np.abs(y - (a_ * x + b_)).max() < 1e-4
+            offsets.append(float(b_))
+        signs = {np.sign(o) for o in offsets if o != 0.0}
+        carried = [abs(o) for o in offsets if abs(o) > 1e-6]
+        assert 3 <= len(carried) <= 9 and signs == {-1.0, 1.0}, offsets
+        assert all(10 ** (-70 / 20) * 0.99 < o < 10 ** (-36 / 20) * 1.01 for o in carried)
+        assert sum(abs(o) <= 1e-6 for o in offsets) == 12 - len(carried)
+
+
 def test_only_the_lo_recipe_hears_the_low_floors(tmp_path, monkeypatch):
     """Every level copy of the lo recipe (its own speech, the other voices', the speed
     copies') is drawn over the low floors too; the hi and nb recipes keep the plain ones."""
@@ -222,8 +249,11 @@ def test_the_floors_are_named_on_the_command_line():
 
     assert train_gaps.parse_floors("low") == augment.LOW_FLOORS
     assert train_gaps.parse_floors("plain") == augment.FLOORS
-    with pytest.raises(argparse.ArgumentTypeError, match="floors 'brown'"):
-        train_gaps.parse_floors("brown")
+    assert train_gaps.parse_floors("low+dc") == (*augment.LOW_FLOORS, augment.DC)
+    assert train_gaps.parse_floors("plain+dc") == (*augment.FLOORS, augment.DC)
+    for bad in ("brown", "low+hum", "+dc"):
+        with pytest.raises(argparse.ArgumentTypeError, match=re.escape(f"floors '{bad}'")):
+            train_gaps.parse_floors(bad)
     # an override wins over the family's recipe, and only the floors change
     hi = train_gaps.family_options("hi")
     assert train_gaps.family_options("hi", floors=augment.LOW_FLOORS) == (*hi[:3],
