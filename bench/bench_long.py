@@ -1,21 +1,27 @@
-"""A long recording through `installation gaps`: memory and speed against its length.
+"""A long recording through `installation gaps` (or `rehearse`): memory and speed against
+its length.
 
     .venv/bin/python bench/bench_long.py [--minutes 5,30,120] [--rate 48000] [--audio FILE]
+        [--command gaps|rehearse]
 
 An artist rehearses with a whole evening's recording; an operator analyses a day of a
 gallery's microphone. Each run writes a file of that many minutes (the bundled recording, or
 ``--audio``, repeated; 16-bit, at its own rate) and runs the command a user runs on it,
 ``python -m installation gaps --json -q FILE``, with the engine at ``--rate``, in a child
-process. Printed per length, all measured in this run:
+process. ``--command rehearse`` runs an artist's preview render instead, ``python -m
+installation rehearse FILE --render OUT.mp4 -q`` at 64x36 pixels and 2 frames per second
+(the analysis, the u_audio texture and the video all run; a small picture keeps llvmpipe's
+share short). Printed per length, all measured in this run:
 
   * the child's peak resident memory (MB, the kernel's ``ru_maxrss``);
   * the reference: the same audio decoded at the engine's rate as float32 (MB), what a
     reader that holds the whole file needs for its samples alone, and the ratio;
-  * wall seconds and × real time; the number of gaps printed.
+  * wall seconds and × real time; the number of gaps printed (or video frames written).
 
 Streamed analysis (``offline.stream_taps``) holds a few seconds of audio and rows at a
 time, so its peak should not grow with the length (session 26: 935 MB for 30 minutes at
-48 kHz before, ~190 MB after).
+48 kHz before, ~190 MB after); the rehearsal's render draws the frames as they come
+(``preview.PreviewWriter``, session 27).
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -50,23 +57,32 @@ def long_file(source: Path, minutes: float, out: Path) -> Path:
     return out
 
 
-def run_gaps(path: Path, rate: int) -> tuple[float, float, int]:
-    """(peak RSS in MB, wall seconds, gaps) of ``installation gaps`` on ``path``."""
+def run_command(command: str, path: Path, rate: int) -> tuple[float, float, int]:
+    """(peak RSS in MB, wall seconds, gaps printed or video frames written) of
+    ``installation COMMAND`` on ``path`` (see the module's docstring)."""
     show = path.with_suffix(".toml")
     show.write_text(f"[audio]\nsample_rate = {rate}\n")
     env = dict(os.environ, PYO_GUI_WX="0", PYTHONPATH=str(REPO))
-    out, err = path.with_suffix(".json"), path.with_suffix(".err")
+    out, err = path.with_suffix(".out"), path.with_suffix(".err")
+    args = (["gaps", "--json", "-q"] if command == "gaps" else
+            ["rehearse", "--render", str(path.with_suffix(".mp4")), "--size", "64x36",
+             "--fps", "2", "-q"])
     with open(out, "wb") as stdout, open(err, "wb") as stderr:
         t0 = time.perf_counter()
-        child = subprocess.Popen([sys.executable, "-m", "installation", "gaps", "--json", "-q",
+        child = subprocess.Popen([sys.executable, "-m", "installation", *args,
                                   "--show", str(show), str(path)],
                                  stdout=stdout, stderr=stderr, env=env, cwd=str(path.parent))
         _, status, usage = os.wait4(child.pid, 0)  # this child's own peak, not a running max
         wall = time.perf_counter() - t0
     if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"installation gaps failed on {path}:\n{err.read_text()}")
+        raise SystemExit(f"installation {command} failed on {path}:\n{err.read_text()}")
     peak_kb = usage.ru_maxrss
-    return peak_kb / 1024, wall, len(json.loads(out.read_text()))
+    if command == "gaps":
+        return peak_kb / 1024, wall, len(json.loads(out.read_text()))
+    written = re.search(r"\((\d+) frames", out.read_text())
+    if written is None:
+        raise SystemExit(f"installation rehearse said no frame count:\n{out.read_text()}")
+    return peak_kb / 1024, wall, int(written.group(1))
 
 
 def main() -> int:
@@ -76,33 +92,36 @@ def main() -> int:
     ap.add_argument("--rate", type=int, default=48000, help="engine rate (default 48000)")
     ap.add_argument("--audio", type=Path, default=BUNDLED,
                     help="the recording to repeat (default: the bundled one)")
+    ap.add_argument("--command", choices=("gaps", "rehearse"), default="gaps",
+                    help="what to run on each length (default gaps)")
     ap.add_argument("--json", type=Path, help="also write the figures here")
     args = ap.parse_args()
     lengths = sorted(float(m) for m in args.minutes.split(","))
     rows = []
-    print(f"`installation gaps` on {args.audio.name} repeated, engine at {args.rate} Hz "
-          "(each length in a fresh child process, the shortest first)")
+    counted = "gaps" if args.command == "gaps" else "video frames"
+    print(f"`installation {args.command}` on {args.audio.name} repeated, engine at {args.rate} "
+          "Hz (each length in a fresh child process, the shortest first)")
     print("| minutes | peak memory (MB) | the audio as float32 at the engine rate (MB) | "
-          "ratio | wall (s) | × real time | gaps |")
+          f"ratio | wall (s) | × real time | {counted} |")
     print("|---|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory(prefix="her-long-") as folder:
         for minutes in lengths:
             path = long_file(args.audio, minutes, Path(folder) / f"long{minutes:g}.wav")
-            peak, wall, gaps = run_gaps(path, args.rate)
+            peak, wall, count = run_command(args.command, path, args.rate)
             path.unlink()
             decoded = minutes * 60 * args.rate * 4 / 2**20
             rows.append({"minutes": minutes, "peak_mb": round(peak, 1),
                          "decoded_mb": round(decoded, 1), "wall_s": round(wall, 2),
-                         "x_real_time": round(minutes * 60 / wall, 1), "gaps": gaps})
+                         "x_real_time": round(minutes * 60 / wall, 1), counted: count})
             print(f"| {minutes:g} | {peak:.0f} | {decoded:.0f} | {peak / decoded:.2f} | "
-                  f"{wall:.1f} | {minutes * 60 / wall:.0f} | {gaps} |", flush=True)
+                  f"{wall:.1f} | {minutes * 60 / wall:.0f} | {count} |", flush=True)
     growth = np.polyfit([r["minutes"] for r in rows], [r["peak_mb"] for r in rows], 1)[0] \
         if len(rows) > 1 else float("nan")
     if len(rows) > 1:  # a slope wants two lengths
         print(f"peak memory grows {growth:.2f} MB per minute of audio "
               f"(the decoded audio: {60 * args.rate * 4 / 2**20:.2f} MB per minute)")
     if args.json:
-        args.json.write_text(json.dumps({"rate": args.rate, "runs": rows,
+        args.json.write_text(json.dumps({"command": args.command, "rate": args.rate, "runs": rows,
                                          "mb_per_minute": round(float(growth), 3)}, indent=1))
     return 0
 

@@ -266,29 +266,28 @@ def _check_scene(scene: str) -> None:
 def _rehearse_render(args: argparse.Namespace, show: ShowConfig, audio: Path, scene: str,
                      out: Path) -> int:
     from installation.analysis.spectrum import FileTexture
-    from installation.engine.offline import analyse_file
-    from installation.engine.sources import load_mono
-    from installation.render.preview import render_preview
+    from installation.engine.offline import block_count, stream_frames
+    from installation.engine.sources import decode_stream
+    from installation.render.preview import PreviewWriter
 
     size = args.size or (show.render.width, show.render.height)
     fps = args.fps or show.render.fps
-    log.info("analysing %s", audio)
-    sr = show.audio.sample_rate
-    samples = load_mono(audio, sr, seconds=args.seconds)  # decoded once: analysis + u_audio
-    progress, close = _progress_bar(not args.quiet, "analysing", "block")
-    try:
-        frames = analyse_file(audio, sample_rate=sr, block_size=show.audio.block_size,
-                              settings=show.analysis, seconds=args.seconds,
-                              progress=progress, samples=samples)
-    finally:
-        close()
-    audio_rows = FileTexture(samples, sr)   # u_audio, measured from the file
-    log.info("rendering %s at %dx%d, %d fps, scene %s", out, size[0], size[1], fps, scene)
-    result = render_preview(frames, out, size=size, fps=fps, scene=scene, audio_path=audio,
-                            seconds=args.seconds, progress=not args.quiet,
-                            params=show.scenes.get(scene),
-                            flash_guard=show.render.flash_guard, outputs=_calibration(show),
-                            audio_rows=audio_rows)
+    sr, block = show.audio.sample_rate, show.audio.block_size
+    # The file is analysed and drawn a piece at a time (the video frames are drawn as the
+    # analysis reaches them), and u_audio is measured from a second decoding read as the
+    # video advances: memory does not grow with the file's length.
+    seconds = args.seconds or block_count(audio, sr, block, args.seconds) * block / sr
+    log.info("rehearsing %s into %s at %dx%d, %d fps, scene %s", audio, out, size[0],
+             size[1], fps, scene)
+    with PreviewWriter(out, seconds=seconds, size=size, fps=fps, scene=scene,
+                       audio_path=audio, progress=not args.quiet,
+                       params=show.scenes.get(scene), flash_guard=show.render.flash_guard,
+                       outputs=_calibration(show),
+                       audio_rows=FileTexture(decode_stream(audio, sr, seconds=args.seconds),
+                                              sr)) as writer:
+        stream_frames(audio, writer.feed, sample_rate=sr, block_size=block,
+                      settings=show.analysis, seconds=args.seconds)
+        result = writer.finish()
     print(f"wrote {Path(result.path).resolve()} ({result.n_frames} frames, {result.seconds:.1f} s)")
     return 0
 

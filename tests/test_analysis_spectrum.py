@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from installation.analysis.spectrum import (FFT_SIZE, N, SMOOTHING, AudioTexture,
-                                            FileTexture, blackman, from_bytes,
+                                            FileTexture, SampleWindow, blackman, from_bytes,
                                             texture_rows_at, to_bytes, window_at)
 from installation.osc.codec import (CodecError, decode_audio_texture,
                                     encode_audio_texture, is_audio_texture)
@@ -96,6 +96,28 @@ def test_window_at_pads_and_file_texture_is_deterministic():
     assert all(np.array_equal(p, q) for p, q in zip(ra, rb))
     assert abs(int(np.argmax(ra[-1][0])) - 43) <= 1
     assert np.allclose(texture_rows_at(x, SR, 0.3), FileTexture(x, SR)(0.3))
+
+
+def test_sample_window_cuts_pieces_as_window_at_cuts_the_whole():
+    """A signal handed over in uneven pieces gives every window ``window_at`` gives from
+    the whole (padding at both ends included), holds only what is still needed, and says
+    so when asked to go back."""
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal(SR).astype(np.float32)
+    cuts = np.sort(rng.choice(np.arange(1, len(x)), 40, replace=False))
+    w = SampleWindow(np.split(x, cuts))
+    for end in [0, 5, 2047, 2048, 2049, *range(3000, len(x) + 3000, 997)]:
+        assert np.array_equal(w.window(end), window_at(x, SR, end / SR)), end
+        assert len(w._buf) <= FFT_SIZE + 2 * SR // 40 + max(np.diff(cuts))
+    with pytest.raises(ValueError, match="go back"):
+        w.window(len(x) - 5000)
+
+
+def test_file_texture_from_pieces_gives_the_rows_of_the_whole_file():
+    x = sine(440, 1.0, SR) * np.linspace(0, 1, SR)
+    whole, pieces = FileTexture(x, SR), FileTexture(np.array_split(x, 17), SR)
+    for t in (0.0, 0.01, 0.2, 0.2, 0.55, 1.0, 1.3):
+        assert np.array_equal(whole(t), pieces(t)), t
 
 
 def test_osc_message_round_trip_and_rejections():

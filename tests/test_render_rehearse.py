@@ -43,3 +43,41 @@ def test_rehearse_with_outputs_composes_them_side_by_side(tmp_path, capsys):
     frame = np.frombuffer(next(reader), np.uint8).reshape(90, 192, 3)
     assert frame[:, :96].mean() > 10 and frame[:, 96:].mean() > 10
     assert not (tmp_path / "calibration.json").exists()   # rendering never writes it
+
+
+def test_a_streamed_rehearsal_draws_the_frames_of_the_whole_file(tmp_path):
+    """The rehearsal's render as it now runs (frames fed to ``PreviewWriter`` as the
+    analysis streams them, a chunk of 100 blocks at a time, and u_audio measured from a
+    second decoding read piece by piece) writes the very images that rendering the whole
+    file's frames and samples at once writes."""
+    from installation.analysis.spectrum import FileTexture
+    from installation.engine.offline import analyse_file, block_count, stream_frames
+    from installation.engine.sources import decode_stream, load_mono
+    from installation.render.png import read_png
+    from installation.render.preview import PreviewWriter, render_preview
+
+    sr, block, seconds = 16000, 256, 2.0
+    kw = {"size": (64, 36), "fps": 12, "scene": "os1", "progress": False}
+    whole = render_preview(analyse_file(AUDIO, sample_rate=sr, block_size=block,
+                                        seconds=seconds), f"{tmp_path}/whole/",
+                           audio_rows=FileTexture(load_mono(AUDIO, sr, seconds=seconds), sr),
+                           **kw)
+    last = block_count(AUDIO, sr, block, seconds) * block / sr
+    feeds = []
+    with PreviewWriter(f"{tmp_path}/streamed/", seconds=last,
+                       audio_rows=FileTexture(decode_stream(AUDIO, sr, seconds=seconds), sr),
+                       **kw) as writer:
+        def feed(frames):
+            for i in range(0, len(frames), 100):
+                feeds.append(writer._k)
+                writer.feed(frames[i:i + 100])
+
+        stream_frames(AUDIO, feed, sample_rate=sr, block_size=block, seconds=seconds)
+        streamed = writer.finish()
+    assert streamed.n_frames == whole.n_frames == 24
+    # 125 blocks of 16 ms: the first 100 end at 1.6 s, after video frames 0-19 (k / 12 s)
+    assert feeds == [0, 20]  # video frames drawn before each feed: as the frames came
+    for k in range(24):
+        a = read_png(tmp_path / "whole" / f"frame_{k:05d}.png")
+        b = read_png(tmp_path / "streamed" / f"frame_{k:05d}.png")
+        assert np.array_equal(a, b), k

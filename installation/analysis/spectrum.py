@@ -31,6 +31,8 @@ decoded file) call it; the renderer only uploads the rows.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 
 FFT_SIZE = 2048                 # AnalyserNode.fftSize on Shadertoy
@@ -130,14 +132,54 @@ def window_at(samples: np.ndarray, sr: int, t: float, n: int = FFT_SIZE) -> np.n
     return out
 
 
+class SampleWindow:
+    """Windows of a mono signal that arrives in pieces (an iterable of 1-D arrays, e.g.
+    :func:`installation.engine.sources.decode_stream`'s), as :func:`window_at` cuts them
+    from the whole, holding only what the next windows can still need: their ends must
+    not go back. A long file is then read as it is played, in bounded memory."""
+
+    def __init__(self, pieces: Iterable[np.ndarray]) -> None:
+        self._pieces = iter(pieces)
+        self._buf = np.zeros(0, dtype=np.float32)
+        self._start = 0             # the signal's index of self._buf[0]
+        self._ended = False
+
+    def window(self, end: int, n: int = FFT_SIZE) -> np.ndarray:
+        """Samples ``end - n .. end - 1`` (float64), zero-padded before the signal's start
+        and after its end. Raises ``ValueError`` for a window that begins before one
+        already dropped (an end that went back)."""
+        start = end - n
+        if start < self._start and self._start > 0:
+            raise ValueError(f"window from sample {start} asked after samples before "
+                             f"{self._start} were dropped: ends must not go back")
+        if start > self._start:  # nothing before this window will be asked for again
+            cut = min(start - self._start, len(self._buf))
+            self._buf, self._start = self._buf[cut:], self._start + cut
+        while not self._ended and self._start + len(self._buf) < end:
+            piece = next(self._pieces, None)
+            if piece is None:
+                self._ended = True
+            else:
+                self._buf = np.concatenate([self._buf, np.asarray(piece, np.float32)])
+        out = np.zeros(n, dtype=np.float64)
+        lo, hi = max(start, self._start), min(end, self._start + len(self._buf))
+        if hi > lo:
+            out[lo - start:hi - start] = self._buf[lo - self._start:hi - self._start]
+        return out
+
+
 class FileTexture:
     """The texture of a decoded file over time, for offline previews: ``provider(t)``
     gives the rows at time ``t`` (s). Analyses run on a :data:`ANALYSIS_HZ` grid up to
     ``t`` (so the smoothing behaves as live, whatever the video frame rate); deterministic
-    for the same sequence of non-decreasing ``t``."""
+    for the same sequence of non-decreasing ``t``. ``samples``: the whole file decoded,
+    or its pieces as they are decoded (an iterable of arrays: read as ``t`` advances,
+    :class:`SampleWindow`); the same rows either way."""
 
-    def __init__(self, samples: np.ndarray, sr: int, rate_hz: float = ANALYSIS_HZ) -> None:
-        self.samples = np.asarray(samples, dtype=np.float32)
+    def __init__(self, samples: np.ndarray | Iterable[np.ndarray], sr: int,
+                 rate_hz: float = ANALYSIS_HZ) -> None:
+        whole = isinstance(samples, np.ndarray)
+        self._signal = SampleWindow([samples] if whole else samples)
         self.sr = int(sr)
         self.rate_hz = float(rate_hz)
         self.texture = AudioTexture()
@@ -147,7 +189,8 @@ class FileTexture:
         """Rows (2, 512) float32 at ``t`` seconds (a copy)."""
         due = int(np.floor(t * self.rate_hz + 1e-9)) + 1
         for k in range(max(self._done, due - SETTLE), due):
-            self.texture.analyse(window_at(self.samples, self.sr, k / self.rate_hz))
+            end = int(round(k / self.rate_hz * self.sr))  # as window_at places it
+            self.texture.analyse(self._signal.window(end))
         self._done = max(self._done, due)
         return self.texture.rows.copy()
 

@@ -24,6 +24,19 @@ RowSink = Callable[[np.ndarray, float], None]
 CHUNK_BLOCKS = 1024  # rows handed on at a time: 5.5 s at 48 kHz with 256-sample blocks
 
 
+def block_count(path: Path, sample_rate: int = 48000, block_size: int = 256,
+                seconds: float | None = None) -> int:
+    """How many blocks (and feature frames) the analysis of ``path`` gives: the file's
+    length at ``sample_rate``, or ``seconds`` of it, in ``block_size`` blocks, the last
+    partial one included. The last frame's time is ``block_count * block_size /
+    sample_rate``."""
+    info = file_info(path)
+    n_blocks = math.ceil(info.frames * sample_rate / info.samplerate / block_size)
+    if seconds is not None:
+        n_blocks = max(1, min(n_blocks, math.ceil(seconds * sample_rate / block_size)))
+    return n_blocks
+
+
 def stream_taps(path: Path, sink: RowSink, *, sample_rate: int = 48000, block_size: int = 256,
                 settings: AnalysisConfig | None = None, seconds: float | None = None,
                 progress: Callable[[int, int], None] | None = None,
@@ -39,10 +52,7 @@ def stream_taps(path: Path, sink: RowSink, *, sample_rate: int = 48000, block_si
     much audio. ``samples``: the file already decoded by
     :func:`~installation.engine.sources.load_mono` at ``sample_rate``.
     """
-    info = file_info(path)
-    n_blocks = math.ceil(info.frames * sample_rate / info.samplerate / block_size)
-    if seconds is not None:
-        n_blocks = max(1, min(n_blocks, math.ceil(seconds * sample_rate / block_size)))
+    n_blocks = block_count(path, sample_rate, block_size, seconds)
     server = boot_server("offline", sample_rate=sample_rate, block_size=block_size)
     try:
         if samples is None:

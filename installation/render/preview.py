@@ -20,8 +20,10 @@ With ``audio_rows`` the Shadertoy texture ``u_audio`` is measured from the audio
 
 from __future__ import annotations
 
+import math
 import os
 import subprocess
+from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, Sequence
@@ -60,29 +62,132 @@ def _png_target(out: str) -> str | None:
     return None
 
 
+def _uniforms_at(t: float, pending: deque, state: UniformState) -> dict[str, Any]:
+    """Video time ``t``'s uniforms: every frame of ``pending`` (in time order) with
+    ``time <= t`` fed through ``state`` at its own time first (and taken off), then the
+    state advanced to ``t``."""
+    while pending and pending[0].time <= t:
+        f = pending.popleft()
+        state.update(f, f.time)
+    state.advance(t)
+    return state.uniforms()
+
+
 def iter_uniforms(frames: Sequence[FeatureFrame], *, fps: float, n_frames: int,
                   state: UniformState) -> Iterator[dict[str, Any]]:
     """Uniforms for video frames ``0 .. n_frames-1`` (``t = k / fps``), feeding every
     feature frame with ``time <= t`` through ``state`` first."""
-    i = 0
+    pending = deque(frames)
     for k in range(n_frames):
-        t = k / fps
-        while i < len(frames) and frames[i].time <= t:
-            state.update(frames[i], frames[i].time)
-            i += 1
-        state.advance(t)
-        yield state.uniforms()
+        yield _uniforms_at(k / fps, pending, state)
 
 
-def _with_audio(uniforms: Iterator[dict[str, Any]], renderer: SceneRenderer,
-                audio_rows: Callable[[float], np.ndarray], fps: float
-                ) -> Iterator[dict[str, Any]]:
-    """Pass ``uniforms`` through, handing video frame ``k``'s measured audio rows
-    (``audio_rows(k / fps)``) to the renderer just before it is drawn."""
-    for k, u in enumerate(uniforms):
-        rows = audio_rows(k / fps)
-        renderer.audio.set(rows[0], rows[1])
-        yield u
+class PreviewWriter:
+    """A preview rendered as its feature frames arrive: :meth:`feed` them in time order,
+    as many at a time as come (e.g. as the sink of
+    :func:`installation.engine.offline.stream_frames`), then :meth:`finish`. Video frame
+    ``k`` is drawn as soon as a frame later than its time ``k / fps`` has been fed (every
+    frame it shows is then in), so a file is rendered while it is analysed and nothing
+    holds all of it; the images are those :func:`render_preview` draws from the whole list.
+    A context manager: leaving it without :meth:`finish` (an error, Ctrl-C) releases the
+    GPU context and ends the output where it got to. Arguments as :func:`render_preview`,
+    but ``seconds`` (the length) is needed up front."""
+
+    def __init__(self, out_path: str | os.PathLike, *, seconds: float,
+                 size: tuple[int, int] = (1280, 720), fps: float = 30, scene: str = "os1",
+                 audio_path: str | os.PathLike | None = None, progress: bool = True,
+                 params: Mapping[str, Any] | None = None,
+                 shader_dir: str | os.PathLike | None = None, quality: float = 6,
+                 flash_guard: bool = True, outputs=None,
+                 audio_rows: Callable[[float], np.ndarray] | None = None) -> None:
+        if not fps > 0:
+            raise ValueError(f"fps must be > 0, got {fps!r}")
+        w, h = int(size[0]), int(size[1])
+        if w < 2 or h < 2:
+            raise ValueError(f"size must be at least 2x2 pixels, got {size!r}")
+        if not seconds > 0:
+            raise ValueError(f"seconds must be > 0, got {seconds!r}")
+        self.fps, self.n_frames = float(fps), max(1, int(round(seconds * fps)))
+        out = str(out_path)
+        pattern = _png_target(out)
+        if pattern is None and (w % 2 or h % 2):
+            raise ValueError(f"MP4 (yuv420p) needs an even width and height, got {w}x{h}")
+        if audio_path is not None and not Path(audio_path).is_file():
+            raise ValueError(f"audio file not found: {audio_path}")
+        self._audio_rows = audio_rows
+        self._pending: deque = deque()
+        self._last = -math.inf      # the latest fed frame's time
+        self._k = 0                 # video frames drawn
+        self._release: list[Callable[[], None]] = []   # run in reverse by close()
+        self._ctx = create_headless_context()
+        self._release.append(self._ctx.release)
+        self._bar = _progress(self.n_frames, progress, out)
+        self._release.append(self._bar.close)
+        try:
+            self._renderer = SceneRenderer(ctx=self._ctx, size=(w, h), shader_dir=shader_dir,
+                                           flash_guard=FlashGuard() if flash_guard else None)
+            self._release.append(self._renderer.release)
+            loaded = self._renderer.load_scene(scene)
+            self._state = UniformState(size=(w, h))
+            self._state.set_params(loaded.inputs, params)
+            self._frame, self.size, cleanup = _framer(self._ctx, self._renderer, outputs)
+            self._release.append(cleanup)
+            if pattern is not None:
+                Path(pattern).parent.mkdir(parents=True, exist_ok=True)
+                self._write = lambda image: write_png(pattern % self._k, image)
+                is_folder = out.endswith(("/", os.sep)) or Path(out).is_dir()
+                self.path = Path(pattern).parent if is_folder else Path(pattern)
+            else:
+                video = _open_video(out, self.size, fps, self.n_frames, audio_path, quality)
+                self._release.append(video.close)
+                self._write = lambda image: video.send(np.ascontiguousarray(image))
+                self.path = Path(out)
+        except BaseException:
+            self.close()
+            raise
+
+    def feed(self, frames: Sequence[FeatureFrame]) -> None:
+        """Take the next feature frames (in time order: ``ValueError`` otherwise) and draw
+        every video frame they complete."""
+        for f in frames:
+            if f.time < self._last:
+                raise ValueError(f"frames must be sorted by .time: {f.time} after "
+                                 f"{self._last}")
+            self._last = f.time
+            if self._k < self.n_frames:  # (frames past the video's end are not needed)
+                self._pending.append(f)
+        self._draw(until=self._last)
+
+    def finish(self) -> PreviewResult:
+        """Draw the video frames left (every frame fed so far shown), close the output
+        and release the GPU context."""
+        self._draw(until=math.inf)
+        self.close()
+        return PreviewResult(path=self.path, n_frames=self.n_frames,
+                             seconds=self.n_frames / self.fps, fps=self.fps, size=self.size)
+
+    def _draw(self, until: float) -> None:
+        """Draw the video frames whose time lies before ``until``."""
+        while self._k < self.n_frames and self._k / self.fps < until:
+            t = self._k / self.fps
+            u = _uniforms_at(t, self._pending, self._state)
+            if self._audio_rows is not None:  # the audio measured at this video frame
+                rows = self._audio_rows(t)
+                self._renderer.audio.set(rows[0], rows[1])
+            self._write(self._frame(u))
+            self._bar.update(1)
+            self._k += 1
+
+    def close(self) -> None:
+        """Close the output and release what was made (the last made first); idempotent."""
+        while self._release:
+            self._release.pop()()
+
+    def __enter__(self) -> "PreviewWriter":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
 
 def render_preview(frames: Sequence[FeatureFrame], out_path: str | os.PathLike, *,
@@ -110,60 +215,22 @@ def render_preview(frames: Sequence[FeatureFrame], out_path: str | os.PathLike, 
     ``u_audio`` rows ((2, 512), 0..1) at video time ``t`` (s), e.g.
     :class:`installation.analysis.spectrum.FileTexture` of the decoded file; without it the
     texture is synthesised from the features (:mod:`installation.render.audiotex`, a
-    fallback for frames that come without audio).
+    fallback for frames that come without audio). Frames that arrive as they are
+    computed: :class:`PreviewWriter`.
     """
     frames = list(frames)
     if any(b.time < a.time for a, b in zip(frames, frames[1:])):
         raise ValueError("frames must be sorted by .time")
-    if not fps > 0:
-        raise ValueError(f"fps must be > 0, got {fps!r}")
-    w, h = int(size[0]), int(size[1])
-    if w < 2 or h < 2:
-        raise ValueError(f"size must be at least 2x2 pixels, got {size!r}")
     if seconds is None:
         if not frames:
             raise ValueError("no frames and no seconds: nothing to render")
         seconds = frames[-1].time
-    if not seconds > 0:
-        raise ValueError(f"seconds must be > 0, got {seconds!r}")
-    n_frames = max(1, int(round(seconds * fps)))
-    out = str(out_path)
-    pattern = _png_target(out)
-    if pattern is None and (w % 2 or h % 2):
-        raise ValueError(f"MP4 (yuv420p) needs an even width and height, got {w}x{h}")
-    if audio_path is not None and not Path(audio_path).is_file():
-        raise ValueError(f"audio file not found: {audio_path}")
-
-    ctx = create_headless_context()
-    bar = _progress(n_frames, progress, out)
-    try:
-        renderer = SceneRenderer(ctx, (w, h), shader_dir=shader_dir,
-                                 flash_guard=FlashGuard() if flash_guard else None)
-        loaded = renderer.load_scene(scene)
-        state = UniformState(size=(w, h))
-        state.set_params(loaded.inputs, params)
-        uniforms = iter_uniforms(frames, fps=fps, n_frames=n_frames, state=state)
-        if audio_rows is not None:
-            uniforms = _with_audio(uniforms, renderer, audio_rows, fps)
-        frame, out_size, cleanup = _framer(ctx, renderer, outputs)
-        if pattern is not None:
-            Path(pattern).parent.mkdir(parents=True, exist_ok=True)
-            for k, u in enumerate(uniforms):
-                write_png(pattern % k, frame(u))
-                bar.update(1)
-            is_folder = out.endswith(("/", os.sep)) or Path(out).is_dir()
-            path = Path(pattern).parent if is_folder else Path(pattern)
-        else:
-            _write_video(out, frame, uniforms, out_size, fps, n_frames, audio_path,
-                         quality, bar)
-            path = Path(out)
-        cleanup()
-        renderer.release()
-    finally:
-        bar.close()
-        ctx.release()
-    return PreviewResult(path=path, n_frames=n_frames, seconds=n_frames / fps, fps=fps,
-                         size=out_size)
+    with PreviewWriter(out_path, seconds=seconds, size=size, fps=fps, scene=scene,
+                       audio_path=audio_path, progress=progress, params=params,
+                       shader_dir=shader_dir, quality=quality, flash_guard=flash_guard,
+                       outputs=outputs, audio_rows=audio_rows) as writer:
+        writer.feed(frames)
+        return writer.finish()
 
 
 def _framer(ctx, renderer: SceneRenderer, outputs):
@@ -194,9 +261,9 @@ def _framer(ctx, renderer: SceneRenderer, outputs):
     return frame, size, cleanup
 
 
-def _write_video(out: str, frame, uniforms: Iterator[dict[str, Any]],
-                 size: tuple[int, int], fps: float, n_frames: int,
-                 audio_path: str | os.PathLike | None, quality: float, bar) -> None:
+def _open_video(out: str, size: tuple[int, int], fps: float, n_frames: int,
+                audio_path: str | os.PathLike | None, quality: float):
+    """imageio-ffmpeg's frame writer, started: ``send(image)`` each frame, then ``close()``."""
     import imageio_ffmpeg
 
     Path(out).parent.mkdir(parents=True, exist_ok=True)
@@ -210,12 +277,7 @@ def _write_video(out: str, frame, uniforms: Iterator[dict[str, Any]],
         audio_path=str(audio_path) if audio_path is not None else None,
         audio_codec="aac" if audio_path is not None else None)
     writer.send(None)  # start ffmpeg
-    try:
-        for u in uniforms:
-            writer.send(np.ascontiguousarray(frame(u)))
-            bar.update(1)
-    finally:
-        writer.close()
+    return writer
 
 
 class _NoBar:
