@@ -2,7 +2,7 @@
 its length.
 
     .venv/bin/python bench/bench_long.py [--minutes 5,30,120] [--rate 48000] [--audio FILE]
-        [--command gaps|rehearse]
+        [--command gaps|rehearse] [--mp3]
 
 An artist rehearses with a whole evening's recording; an operator analyses a day of a
 gallery's microphone. Each run writes a file of that many minutes (the bundled recording, or
@@ -11,7 +11,8 @@ gallery's microphone. Each run writes a file of that many minutes (the bundled r
 process. ``--command rehearse`` runs an artist's preview render instead, ``python -m
 installation rehearse FILE --render OUT.mp4 -q`` at 64x36 pixels and 2 frames per second
 (the analysis, the u_audio texture and the video all run; a small picture keeps llvmpipe's
-share short). Printed per length, all measured in this run:
+share short). ``--mp3`` writes the long file as an MP3 (libsndfile's LAME) instead of a
+16-bit WAV. Printed per length, all measured in this run:
 
   * the child's peak resident memory (MB, the kernel's ``ru_maxrss``);
   * the reference: the same audio decoded at the engine's rate as float32 (MB), what a
@@ -44,11 +45,13 @@ BUNDLED = REPO / "audio" / "between_the_words.flac"
 
 
 def long_file(source: Path, minutes: float, out: Path) -> Path:
-    """``source`` mixed to mono and repeated to ``minutes``, written a piece at a time."""
+    """``source`` mixed to mono and repeated to ``minutes``, written a piece at a time (an
+    MP3 if ``out`` ends in .mp3, else 16-bit)."""
     y, sr = sf.read(str(source), dtype="float32", always_2d=True)
     y = y.mean(axis=1)
     total = int(minutes * 60 * sr)
-    with sf.SoundFile(str(out), "w", sr, 1, subtype="PCM_16") as f:
+    subtype = "MPEG_LAYER_III" if out.suffix == ".mp3" else "PCM_16"
+    with sf.SoundFile(str(out), "w", sr, 1, subtype=subtype) as f:
         done = 0
         while done < total:
             piece = y[:total - done]
@@ -94,19 +97,23 @@ def main() -> int:
                     help="the recording to repeat (default: the bundled one)")
     ap.add_argument("--command", choices=("gaps", "rehearse"), default="gaps",
                     help="what to run on each length (default gaps)")
+    ap.add_argument("--mp3", action="store_true",
+                    help="write the long file as an MP3 rather than a 16-bit WAV")
     ap.add_argument("--json", type=Path, help="also write the figures here")
     args = ap.parse_args()
     lengths = sorted(float(m) for m in args.minutes.split(","))
     rows = []
     counted = "gaps" if args.command == "gaps" else "video frames"
-    print(f"`installation {args.command}` on {args.audio.name} repeated, engine at {args.rate} "
-          "Hz (each length in a fresh child process, the shortest first)")
+    print(f"`installation {args.command}` on {args.audio.name} repeated"
+          f"{' as an MP3' if args.mp3 else ''}, engine at {args.rate} Hz (each length in a "
+          "fresh child process, the shortest first)")
     print("| minutes | peak memory (MB) | the audio as float32 at the engine rate (MB) | "
           f"ratio | wall (s) | × real time | {counted} |")
     print("|---|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory(prefix="her-long-") as folder:
         for minutes in lengths:
-            path = long_file(args.audio, minutes, Path(folder) / f"long{minutes:g}.wav")
+            suffix = ".mp3" if args.mp3 else ".wav"
+            path = long_file(args.audio, minutes, Path(folder) / f"long{minutes:g}{suffix}")
             peak, wall, count = run_command(args.command, path, args.rate)
             path.unlink()
             decoded = minutes * 60 * args.rate * 4 / 2**20
@@ -121,7 +128,8 @@ def main() -> int:
         print(f"peak memory grows {growth:.2f} MB per minute of audio "
               f"(the decoded audio: {60 * args.rate * 4 / 2**20:.2f} MB per minute)")
     if args.json:
-        args.json.write_text(json.dumps({"command": args.command, "rate": args.rate, "runs": rows,
+        args.json.write_text(json.dumps({"command": args.command, "mp3": args.mp3,
+                                         "rate": args.rate, "runs": rows,
                                          "mb_per_minute": round(float(growth), 3)}, indent=1))
     return 0
 

@@ -14,7 +14,7 @@ import soundfile as sf
 from installation.analysis.frames import FrameBuilder
 from installation.engine.offline import analyse_taps, stream_frames, stream_taps
 from installation.engine.server import boot_server, shut_down
-from installation.engine.sources import StreamSource, decode_stream, load_mono
+from installation.engine.sources import SourceError, StreamSource, decode_stream, load_mono
 from conftest import sine
 
 
@@ -42,14 +42,64 @@ def test_decoded_pieces_are_the_whole_file_resampled_to_the_bit(tmp_path, file_s
 @pytest.mark.parametrize("name,subtype", [("x.flac", "PCM_16"), ("x.ogg", "VORBIS"),
                                           ("x.aiff", "PCM_24"), ("x.mp3", "MPEG_LAYER_III")])
 def test_every_supported_format_decodes_in_pieces_as_in_one_read(tmp_path, name, subtype):
-    """libsndfile reads every format but MP3 the same in pieces as in one read; its MP3
-    decoder goes wrong after a partial read, so an MP3 is read in one go."""
+    """libsndfile reads every format but MP3 the same in pieces as in one read. Its MP3
+    decoder goes wrong after a partial read, so ffmpeg decodes an MP3, in pieces too: the
+    same length as libsndfile's whole read and the same samples within 2e-6."""
     path = tmp_path / name
     sf.write(path, sine(330, 3.0, 44100, 0.4) * np.linspace(0, 1, 3 * 44100), 44100,
              subtype=subtype)
     whole, _ = sf.read(str(path), dtype="float32")
     pieces = list(decode_stream(path, 44100, chunk_s=0.25))
-    np.testing.assert_array_equal(np.concatenate(pieces), whole)
+    assert len(pieces) >= 12  # a quarter of a second at a time, an MP3 too
+    if name.endswith(".mp3"):
+        assert len(np.concatenate(pieces)) == len(whole)
+        np.testing.assert_allclose(np.concatenate(pieces), whole, atol=2e-6, rtol=0)
+    else:
+        np.testing.assert_array_equal(np.concatenate(pieces), whole)
+
+
+def test_an_mp3_from_another_encoder_decodes_as_libsndfile_reads_it_whole(tmp_path):
+    """ffmpeg's own LAME, stereo, tagged, and without a Xing header (whose length
+    libsndfile's header overstates): ffmpeg's pieces hold what libsndfile's whole read holds,
+    mixed to mono, and a decoding stopped early ends the decoder."""
+    import subprocess
+
+    import imageio_ffmpeg
+
+    exe = imageio_ffmpeg.get_ffmpeg_exe()
+    path = tmp_path / "moon.mp3"
+    subprocess.run([exe, "-v", "error", "-y", "-f", "lavfi", "-i",
+                    "sine=frequency=300:duration=4:sample_rate=48000", "-f", "lavfi", "-i",
+                    "sine=frequency=500:duration=4:sample_rate=48000", "-filter_complex",
+                    "amerge", "-metadata", "title=The Moon Song", "-c:a", "libmp3lame",
+                    "-b:a", "128k", "-write_xing", "0", str(path)], check=True)
+    info = sf.info(str(path))
+    whole, _ = sf.read(str(path), dtype="float32", always_2d=True)
+    assert info.channels == 2 and info.frames > len(whole)  # the header overstates it
+    got = np.concatenate(list(decode_stream(path, 48000, chunk_s=0.5)))
+    assert len(got) == len(whole)
+    np.testing.assert_allclose(got, whole.mean(axis=1), atol=2e-6, rtol=0)
+    pieces = decode_stream(path, 48000, chunk_s=0.5)
+    next(pieces)
+    pieces.close()  # the ffmpeg child is killed and reaped (no zombie, no warning)
+
+
+def test_a_broken_mp3_is_a_clear_error(tmp_path):
+    """One libsndfile cannot open is refused up front; one only ffmpeg is left to decode
+    (its reader called on noise) ends in an error that names the file and what ffmpeg
+    said."""
+    from installation.engine.sources import _mp3_reads
+
+    path = tmp_path / "broken.mp3"
+    good = tmp_path / "good.mp3"
+    sf.write(good, sine(330, 2.0, 44100, 0.4), 44100, subtype="MPEG_LAYER_III")
+    path.write_bytes(good.read_bytes()[:600])  # the header, then nothing
+    with pytest.raises(SourceError, match="broken.mp3: cannot read audio"):
+        list(decode_stream(path, 44100))
+    noise = tmp_path / "noise.mp3"
+    noise.write_bytes(bytes(np.random.default_rng(1).integers(0, 256, 5000, np.uint8)))
+    with pytest.raises(SourceError, match=r"noise.mp3: cannot decode audio \(ffmpeg: .+\)"):
+        list(_mp3_reads(noise, 1, 1000))
 
 
 def test_decoded_pieces_stop_after_seconds_and_count_bad_samples(tmp_path, caplog):

@@ -53,8 +53,9 @@ def decode_stream(path: Path, sample_rate: int, *, seconds: float | None = None,
                   chunk_s: float = 1.0) -> Iterator[np.ndarray]:
     """The file as :func:`load_mono` reads it, to the bit, in pieces of float32 samples at
     ``sample_rate`` (about ``chunk_s`` of the file each): a file of any length is decoded
-    holding about a second of it (but an MP3, read in one go: see below). soxr's stream
-    resampler gives the whole-file resampler's samples exactly.
+    holding about a second of it. soxr's stream resampler gives the whole-file resampler's
+    samples exactly. libsndfile decodes every format but MP3, which ffmpeg decodes
+    (:func:`_mp3_reads`).
 
     A float file can hold NaN or infinite samples, which an integer one (or a sound card)
     cannot: they are read as silence, with a warning at the end that counts them. Left in,
@@ -65,42 +66,88 @@ def decode_stream(path: Path, sample_rate: int, *, seconds: float | None = None,
     if seconds is not None:
         frames = min(info.frames, math.ceil(seconds * info.samplerate) + info.samplerate // 10)
     step = max(1, int(chunk_s * info.samplerate))
-    if info.format == "MP3":
-        # libsndfile 1.2.2's MP3 decoder loses its place after a partial read (every read
-        # but the first, whatever its size or a seek before it, comes back wrong, by up to
-        # 0.2 here): an MP3 is read in one go, as before, and only resampled in pieces.
-        step = max(1, frames)
     resampler = None
     if info.samplerate != sample_rate:
         resampler = soxr.ResampleStream(info.samplerate, sample_rate, 1, dtype="float32",
                                         quality="HQ")
     bad_total = 0
+    reads = _mp3_reads(path, info.channels, step) if info.format == "MP3" else \
+        _sndfile_reads(path, step)
     try:
-        with sf.SoundFile(str(path)) as f:
-            left = frames
-            while left > 0:
-                data = f.read(min(step, left), dtype="float32", always_2d=True)
-                if len(data) == 0:
-                    break  # the header promised more than the file holds
-                left -= len(data)
-                bad = ~np.isfinite(data)
-                if bad.any():
-                    bad_total += int(bad.sum())
-                    data[bad] = 0.0
-                mono = data.mean(axis=1) if info.channels > 1 else data[:, 0]
-                if resampler is not None:
-                    mono = resampler.resample_chunk(np.ascontiguousarray(mono), last=left <= 0)
-                if len(mono):
-                    yield np.ascontiguousarray(mono, dtype=np.float32)
-            if resampler is not None and left > 0:  # ended early: flush the resampler
-                tail = resampler.resample_chunk(np.zeros(0, np.float32), last=True)
-                if len(tail):
-                    yield np.ascontiguousarray(tail, dtype=np.float32)
+        left = frames
+        for data in reads:
+            data = data[:left]
+            left -= len(data)
+            bad = ~np.isfinite(data)
+            if bad.any():
+                bad_total += int(bad.sum())
+                data[bad] = 0.0
+            mono = data.mean(axis=1) if info.channels > 1 else data[:, 0]
+            if resampler is not None:
+                mono = resampler.resample_chunk(np.ascontiguousarray(mono), last=left <= 0)
+            if len(mono):
+                yield np.ascontiguousarray(mono, dtype=np.float32)
+            if left <= 0:
+                break
+        if resampler is not None and left > 0:  # ended early: flush the resampler
+            tail = resampler.resample_chunk(np.zeros(0, np.float32), last=True)
+            if len(tail):
+                yield np.ascontiguousarray(tail, dtype=np.float32)
     except (RuntimeError, sf.LibsndfileError) as exc:
         raise SourceError(f"{path}: cannot decode audio ({exc})") from None
+    finally:
+        reads.close()  # (an MP3's decoder stopped, if the file was not read to its end)
     if bad_total:
         log.warning("%s: %d sample%s not finite (NaN or infinite), read as silence",
                     path, bad_total, " is" if bad_total == 1 else "s are")
+
+
+def _sndfile_reads(path: Path, step: int) -> Iterator[np.ndarray]:
+    """The file's samples ``(n, channels)`` float32, ``step`` frames at a time (libsndfile)."""
+    with sf.SoundFile(str(path)) as f:
+        while True:
+            data = f.read(step, dtype="float32", always_2d=True)
+            if len(data) == 0:
+                return
+            yield data
+
+
+def _mp3_reads(path: Path, channels: int, step: int) -> Iterator[np.ndarray]:
+    """An MP3's samples ``(n, channels)`` float32, ``step`` frames at a time, decoded by
+    ffmpeg (imageio-ffmpeg's binary, which the preview videos use too). libsndfile 1.2.2's
+    MP3 decoder goes wrong after a partial read (every read but the first comes back
+    wrong, by up to 0.6 of full scale, whatever its size or a seek before it), so it could
+    only read an MP3 whole; ffmpeg's decoding gives the same length and samples within
+    2e-6 of libsndfile's whole read (LAME's own files, ffmpeg's, stereo, tagged, without a
+    Xing header: tested), a piece at a time."""
+    import subprocess
+    import tempfile
+
+    import imageio_ffmpeg
+
+    width = 4 * channels
+    with tempfile.TemporaryFile() as errors:  # (a pipe could fill and stall ffmpeg)
+        proc = subprocess.Popen(
+            [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-nostdin", "-i", str(path),
+             "-map", "0:a:0", "-f", "f32le", "-acodec", "pcm_f32le", "-ac", str(channels),
+             "-"], stdout=subprocess.PIPE, stderr=errors)
+        try:
+            while True:
+                raw = proc.stdout.read(step * width)
+                if len(raw) < width:
+                    break
+                raw = raw[:len(raw) // width * width]
+                yield np.frombuffer(raw, np.float32).reshape(-1, channels).copy()
+            if proc.wait() != 0:
+                errors.seek(0)
+                said = errors.read().decode(errors="replace").strip().splitlines()
+                raise SourceError(f"{path}: cannot decode audio (ffmpeg: "
+                                  f"{said[-1] if said else f'status {proc.returncode}'})")
+        finally:
+            if proc.poll() is None:  # stopped early: the rest is not wanted
+                proc.kill()
+            proc.stdout.close()
+            proc.wait()
 
 
 class FileSource:
