@@ -219,3 +219,46 @@ def test_samples_decoded_by_the_caller_give_the_same_rows(wav):
     rows, _ = analyse_taps(path)
     same, _ = analyse_taps(path, samples=load_mono(path, 48000))
     np.testing.assert_array_equal(same, rows)
+
+
+def test_prefetch_hands_on_every_piece_in_order_and_stops_when_asked():
+    """A live file's decoder runs ahead on a thread of its own: every piece, in order,
+    then the end; a decoder that breaks halfway ends the pieces with the error logged;
+    closed early, the thread stops and the decoder is closed."""
+    import threading
+
+    from installation.engine.sources import Prefetch
+
+    pieces = [np.full(10, i, np.float32) for i in range(50)]
+    got = list(Prefetch(iter(pieces), 4))
+    assert len(got) == 50 and all(np.array_equal(a, b) for a, b in zip(got, pieces))
+
+    def breaks():
+        yield pieces[0]
+        raise SourceError("x.flac: cannot decode audio (a torn page)")
+
+    logged = []
+    handler = logging.Handler()
+    handler.emit = lambda record: logged.append(record.getMessage())
+    logging.getLogger("installation.engine.sources").addHandler(handler)
+    try:
+        assert len(list(Prefetch(breaks(), 4))) == 1
+    finally:
+        logging.getLogger("installation.engine.sources").removeHandler(handler)
+    assert logged == ["x.flac: cannot decode audio (a torn page)"]
+
+    closed = threading.Event()
+
+    def endless():
+        try:
+            while True:
+                yield np.zeros(10, np.float32)
+        finally:
+            closed.set()
+
+    ahead = Prefetch(endless(), 3)
+    next(ahead)
+    ahead.close()
+    assert closed.wait(2) and not ahead._thread.is_alive()
+    with pytest.raises(StopIteration):
+        next(ahead)

@@ -214,6 +214,9 @@ class LiveEngine:
         for thread in self._threads:
             thread.join(timeout=2)
         self.server.stop()
+        close = getattr(self.source, "close", None)  # a file's decoder
+        if close is not None:
+            close()
         self.audio_tap.stop()
         self.graph.stop()
         shut_down(self.server)

@@ -151,24 +151,25 @@ def _mp3_reads(path: Path, channels: int, step: int) -> Iterator[np.ndarray]:
 
 
 class FileSource:
-    """Plays a file once, mixed to mono, from memory, for a live engine.
+    """Plays a file once, mixed to mono, for a live engine, read as it plays.
 
-    The file is decoded with libsndfile (python-soundfile) rather than pyo's own reader,
-    whose bundled libsndfile cannot open FLAC, and resampled to the server's rate; it is
-    heard through a :class:`StreamSource`, as offline analysis hears a file, so a rehearsal
-    and the offline analysis read the same samples. The engine's audio callback calls
-    :meth:`feed` before each block (a copy from memory every ~0.7 s at 48 kHz, no I/O).
-    ``signal`` is what the graph listens to.
+    The file is decoded with libsndfile (python-soundfile; ffmpeg for an MP3) rather than
+    pyo's own reader, whose bundled libsndfile cannot open FLAC, and resampled to the
+    server's rate, a second at a time (:func:`decode_stream`) by a thread that keeps
+    :data:`AHEAD` pieces ready (:class:`Prefetch`): a file of any length is held a few
+    seconds at a time. It is heard through a :class:`StreamSource`, as offline analysis
+    hears a file, so a rehearsal and the offline analysis read the same samples. The
+    engine's audio callback calls :meth:`feed` before each block (a copy of a ready piece
+    every ~0.7 s at 48 kHz; it waits on the disk only if the decoder has fallen eight
+    seconds behind). ``signal`` is what the graph listens to; :meth:`close` stops the
+    decoder.
     """
 
     def __init__(self, path: Path, sample_rate: int, block_size: int, *,
-                 monitor: bool = False, samples: np.ndarray | None = None) -> None:
-        """``samples``: the file already decoded by :func:`load_mono` at ``sample_rate``
-        (so a caller that needs them too decodes once)."""
+                 monitor: bool = False) -> None:
         self.info = file_info(path)
-        if samples is None:
-            samples = load_mono(path, sample_rate)
-        self.player = StreamSource(pieces_of(samples), block_size)
+        self._pieces = Prefetch(decode_stream(path, sample_rate), AHEAD)
+        self.player = StreamSource(self._pieces, block_size)
         self.signal = self.player.signal
         self.feed = self.player.feed
         self._monitor = pyo.Mix(self.signal, voices=2).out() if monitor else None
@@ -176,6 +177,73 @@ class FileSource:
     @property
     def duration(self) -> float:
         return self.info.frames / self.info.samplerate
+
+    def close(self) -> None:
+        self._pieces.close()
+
+
+AHEAD = 8  # pieces of about a second decoded ahead of a live file's playing
+
+
+class Prefetch:
+    """An iterator's items taken ahead of their use by a thread of their own, at most
+    ``depth`` waiting: the audio callback takes a decoded piece without decoding it. An
+    error in the iterator is logged and ends the items (a file that breaks halfway plays
+    silence from there, as one that ends does); :meth:`close` stops the thread."""
+
+    def __init__(self, items: Iterable[np.ndarray], depth: int) -> None:
+        import queue
+        import threading
+
+        self._queue: queue.Queue = queue.Queue(maxsize=max(1, depth))
+        self._stop = threading.Event()
+        self._done = object()
+        self._thread = threading.Thread(target=self._run, args=(iter(items),),
+                                        name="file-prefetch", daemon=True)
+        self._thread.start()
+
+    def _run(self, items: Iterator[np.ndarray]) -> None:
+        import queue
+
+        try:
+            for item in items:
+                while not self._stop.is_set():
+                    try:
+                        self._queue.put(item, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if self._stop.is_set():
+                    break
+        except Exception as exc:  # (a thread's error would otherwise only be printed)
+            log.error("%s", exc)
+        finally:
+            close = getattr(items, "close", None)
+            if close is not None:
+                close()  # (an MP3's decoder stopped, if the file was not read to its end)
+            while not self._stop.is_set():
+                try:
+                    self._queue.put(self._done, timeout=0.1)
+                    break
+                except queue.Full:
+                    continue
+
+    def __iter__(self) -> "Prefetch":
+        return self
+
+    def __next__(self) -> np.ndarray:
+        if self._stop.is_set():
+            raise StopIteration
+        item = self._queue.get()
+        if item is self._done:
+            self._stop.set()
+            raise StopIteration
+        return item
+
+    def close(self) -> None:
+        """Stop taking items (the thread ends within 0.1 s)."""
+        self._stop.set()
+        self._thread.join(timeout=2)
 
 
 def pieces_of(samples: np.ndarray, piece: int = 1 << 16) -> Iterator[np.ndarray]:
