@@ -221,7 +221,7 @@ def test_samples_decoded_by_the_caller_give_the_same_rows(wav):
     np.testing.assert_array_equal(same, rows)
 
 
-def test_prefetch_hands_on_every_piece_in_order_and_stops_when_asked():
+def test_prefetch_hands_on_every_piece_in_order_and_stops_when_asked(caplog):
     """A live file's decoder runs ahead on a thread of its own: every piece, in order,
     then the end; a decoder that breaks halfway ends the pieces with the error logged;
     closed early, the thread stops and the decoder is closed."""
@@ -237,15 +237,10 @@ def test_prefetch_hands_on_every_piece_in_order_and_stops_when_asked():
         yield pieces[0]
         raise SourceError("x.flac: cannot decode audio (a torn page)")
 
-    logged = []
-    handler = logging.Handler()
-    handler.emit = lambda record: logged.append(record.getMessage())
-    logging.getLogger("installation.engine.sources").addHandler(handler)
-    try:
+    with caplog.at_level(logging.ERROR, logger="installation.engine.sources"):
         assert len(list(Prefetch(breaks(), 4))) == 1
-    finally:
-        logging.getLogger("installation.engine.sources").removeHandler(handler)
-    assert logged == ["x.flac: cannot decode audio (a torn page)"]
+    assert [r.getMessage() for r in caplog.records] == \
+        ["x.flac: cannot decode audio (a torn page)"]
 
     closed = threading.Event()
 
