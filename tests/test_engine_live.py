@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -93,6 +94,34 @@ def test_silent_backend_runs_on_the_wall_clock(wav):
         220, rel=0.01)
     assert np.median([f.pitch_hz for f in frames if 1.7 < f.time < 2.9]) == pytest.approx(
         330, rel=0.01)
+
+
+def test_a_live_mp3_plays_and_a_stopped_rehearsal_stops_its_decoder(tmp_path):
+    """An MP3 rehearsed live: ffmpeg decodes it on the prefetch thread while the clock
+    thread plays it, and the engine hears both notes where they are. A rehearsal stopped
+    early (20 s of file, stopped after one) stops the decoder, which was waiting eight
+    pieces ahead, and its ffmpeg child."""
+    import soundfile as sf
+
+    x = np.concatenate([sine(220, 1.5, 48000), sine(330, 1.5, 48000)])
+    path = tmp_path / "notes.mp3"
+    sf.write(str(path), x, 48000, subtype="MPEG_LAYER_III")
+    engine, frames, _ = _run_live("silent", path, 3.0)
+    assert frames[-1].time >= 2.9
+    assert np.median([f.pitch_hz for f in frames if 0.2 < f.time < 1.4]) == pytest.approx(
+        220, rel=0.01)
+    assert np.median([f.pitch_hz for f in frames if 1.7 < f.time < 2.8]) == pytest.approx(
+        330, rel=0.01)
+
+    long = tmp_path / "long.mp3"
+    sf.write(str(long), np.tile(x, 7), 48000, subtype="MPEG_LAYER_III")
+    engine = LiveEngine(ShowConfig(), "silent", file=long)
+    try:
+        engine.start()
+        time.sleep(1.0)
+    finally:
+        engine.stop()
+    assert not engine.source._pieces._thread.is_alive()
 
 
 @pytest.mark.jack
