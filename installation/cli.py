@@ -85,8 +85,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("audio", nargs="?", type=Path, metavar="AUDIO",
                    help="WAV, FLAC, OGG, MP3 or AIFF file (default: rehearse.file in the show, "
                         "else the bundled piece)")
-    r.add_argument("--render", type=Path, metavar="OUT.mp4",
-                   help="render a preview video here instead of opening a window")
+    r.add_argument("--render", metavar="OUT.mp4",
+                   help="render a preview video here instead of opening a window (a folder "
+                        "ending in / or a pattern such as f_%%05d.png: one PNG per frame)")
     r.add_argument("--seconds", type=_positive(float), metavar="N",
                    help="only the first N seconds")
     r.add_argument("--size", type=_size, metavar="WxH",
@@ -264,7 +265,7 @@ def _check_scene(scene: str) -> None:
 
 
 def _rehearse_render(args: argparse.Namespace, show: ShowConfig, audio: Path, scene: str,
-                     out: Path) -> int:
+                     out: str | Path) -> int:
     from installation.analysis.spectrum import FileTexture
     from installation.engine.offline import block_count, stream_frames
     from installation.engine.sources import decode_stream

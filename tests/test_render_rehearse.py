@@ -81,3 +81,14 @@ def test_a_streamed_rehearsal_draws_the_frames_of_the_whole_file(tmp_path):
         a = read_png(tmp_path / "whole" / f"frame_{k:05d}.png")
         b = read_png(tmp_path / "streamed" / f"frame_{k:05d}.png")
         assert np.array_equal(a, b), k
+
+
+def test_rehearse_renders_png_frames_into_a_folder(tmp_path, capsys):
+    """``--render frames/`` (a folder, its trailing slash kept) writes one PNG per frame;
+    the slash used to be lost on the way and ffmpeg was asked for a video named 'frames'."""
+    out = f"{tmp_path}/frames/"
+    rc = cli.main(["rehearse", str(AUDIO), "--render", out, "--scene", "os1",
+                   "--seconds", "0.5", "--size", "64x36", "--fps", "10", "-q"])
+    assert rc == 0
+    assert sorted(p.name for p in (tmp_path / "frames").iterdir()) == [
+        f"frame_{k:05d}.png" for k in range(5)]
