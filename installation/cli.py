@@ -277,7 +277,7 @@ def _rehearse_render(args: argparse.Namespace, show: ShowConfig, audio: Path, sc
     # The file is analysed and drawn a piece at a time (the video frames are drawn as the
     # analysis reaches them), and u_audio is measured from a second decoding read as the
     # video advances: memory does not grow with the file's length.
-    seconds = args.seconds or block_count(audio, sr, block, args.seconds) * block / sr
+    seconds = args.seconds or block_count(audio, sr, block) * block / sr
     log.info("rehearsing %s into %s at %dx%d, %d fps, scene %s", audio, out, size[0],
              size[1], fps, scene)
     with PreviewWriter(out, seconds=seconds, size=size, fps=fps, scene=scene,

@@ -202,18 +202,22 @@ class Prefetch:
                                         name="file-prefetch", daemon=True)
         self._thread.start()
 
-    def _run(self, items: Iterator[np.ndarray]) -> None:
+    def _offer(self, item) -> bool:
+        """Queue ``item`` once there is room; False if stopped first."""
         import queue
 
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _run(self, items: Iterator[np.ndarray]) -> None:
         try:
             for item in items:
-                while not self._stop.is_set():
-                    try:
-                        self._queue.put(item, timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if self._stop.is_set():
+                if not self._offer(item):
                     break
         except Exception as exc:  # (a thread's error would otherwise only be printed)
             log.error("%s", exc)
@@ -221,12 +225,7 @@ class Prefetch:
             close = getattr(items, "close", None)
             if close is not None:
                 close()  # (an MP3's decoder stopped, if the file was not read to its end)
-            while not self._stop.is_set():
-                try:
-                    self._queue.put(self._done, timeout=0.1)
-                    break
-                except queue.Full:
-                    continue
+            self._offer(self._done)
 
     def __iter__(self) -> "Prefetch":
         return self
@@ -254,8 +253,8 @@ def pieces_of(samples: np.ndarray, piece: int = 1 << 16) -> Iterator[np.ndarray]
 class StreamSource:
     """Plays a stream of float32 pieces at the server's rate once, through a ring table
     that :meth:`feed` refills before each block: offline analysis of a file of any length
-    with a few seconds of it in memory (:class:`FileSource` plays a file held whole the
-    same way, live).
+    with a few seconds of it in memory (:class:`FileSource` plays a file the same way,
+    live).
 
     The ring's length is a power of two, so pyo's table reader, stepping ``rate / length``
     of the table a sample, steps exactly one sample and reads the samples as they are (a
