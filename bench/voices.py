@@ -1,6 +1,7 @@
 """Unseen voices over unseen music: a second evaluation set for the gap detector.
 
     .venv/bin/python bench/voices.py OUT      # then: bench/bench_gaps.py --eval OUT
+    .venv/bin/python bench/voices.py --package asterisk OUT   # a third set (below)
 
 The developer set's speech comes from few voices: five LibriVox utterances of one reader and
 twelve sequences of one English KTuberling word list, and its held-out split has 14 gaps
@@ -20,6 +21,11 @@ the developer set's layout (``speech/``, ``mix/``, a label JSON beside each wav)
 - each sequence holds 5 to 9 words of one language at -20 dBFS +-3 dB active RMS, joined
   by log-uniform pauses of 40 to 1500 ms, with 0.3-0.8 s of silence around them; every third
   sequence of a language has pink noise at -55 dBFS under it.
+
+``--package asterisk`` writes a third set the same way from Debian's Asterisk prompts
+(:data:`ASTERISK`, below): every one of its five professional speakers, English among
+them, over six more unseen pieces (:data:`ASTERISK_MUSIC_SEEDS`). It is unseen as long as
+no shipped model is fitted on Asterisk's voices (``train_gaps.FAMILY_OPTIONS``; none is).
 
 The labels have the developer set's layout (``words``, ``gaps`` of >= 100 ms between two
 words). The languages are split in two (:data:`TRAIN_LANGUAGES`, :data:`EVAL_LANGUAGES`):
@@ -312,19 +318,24 @@ def sequences(out: Path, languages: tuple[str, ...], per_words: int = 8,
 
 
 MUSIC_SEEDS = range(9500, 9506)  # train_gaps's synthetic pieces use 9000-9019
+ASTERISK_MUSIC_SEEDS = range(9510, 9516)  # the Asterisk set's pieces: heard by no other set
 SNRS = (12.0, 6.0, 0.0)
+# What ``--package`` writes: the package's speakers (its folders) and the music's seeds.
+EVAL_SETS = {"ktuberling": (KTUBERLING, EVAL_LANGUAGES, MUSIC_SEEDS),
+             "asterisk": (ASTERISK, ASTERISK_SPEAKERS, ASTERISK_MUSIC_SEEDS)}
 
 
-def mixes(speech: list[Path], out: Path) -> list[Path]:
-    """Each speech wav over one of six unseen synthetic pieces (in turn, from a seeded
-    offset) at each of :data:`SNRS` (voice to music, RMS over the words, as the developer set
-    measures it); writes wavs and labels (``kind`` mix, ``mix.snr_db``) under ``out``."""
+def mixes(speech: list[Path], out: Path, seeds: range = MUSIC_SEEDS) -> list[Path]:
+    """Each speech wav over one of six unseen synthetic pieces (``seeds``: in turn, from a
+    seeded offset) at each of :data:`SNRS` (voice to music, RMS over the words, as the
+    developer set measures it); writes wavs and labels (``kind`` mix, ``mix.snr_db``) under
+    ``out``."""
     import soundfile as sf
     import soxr
 
     out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(SEED + 1)
-    pieces = [soxr.resample(augment.synth_piece(seed), 48000, SR) for seed in MUSIC_SEEDS]
+    pieces = [soxr.resample(augment.synth_piece(seed), 48000, SR) for seed in seeds]
     paths = []
     for i, sp in enumerate(speech):
         lab, y, words = augment._speech(sp)
@@ -337,12 +348,12 @@ def mixes(speech: list[Path], out: Path) -> list[Path]:
         for snr in SNRS:
             x = y + voice / (level * 10 ** (snr / 20)) * seg
             x *= min(1.0, 0.98 / np.abs(x).max())
-            path = out / f"{sp.stem}__synth{MUSIC_SEEDS[k]}__snr{snr:+03.0f}.wav"
+            path = out / f"{sp.stem}__synth{seeds[k]}__snr{snr:+03.0f}.wav"
             sf.write(str(path), x, SR, subtype="FLOAT")
             path.with_suffix(".json").write_text(json.dumps(dict(
                 lab, audio=path.name, kind="mix",
                 mix={"speech": f"speech/{sp.name}", "snr_db": snr,
-                     "music": f"augment.synth_piece({MUSIC_SEEDS[k]}) from {off / SR:.3f} s"})))
+                     "music": f"augment.synth_piece({seeds[k]}) from {off / SR:.3f} s"})))
             paths.append(path)
     return paths
 
@@ -352,9 +363,14 @@ def main() -> int:
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("out", type=Path, help="the folder to write (speech/ and mix/)")
+    ap.add_argument("--package", choices=sorted(EVAL_SETS), default="ktuberling",
+                    help="ktuberling: the languages no model is fitted on (EVAL_LANGUAGES) "
+                         "over six unseen pieces; asterisk: Asterisk's five speakers over "
+                         "six other unseen pieces")
     args = ap.parse_args()
-    speech = sequences(args.out / "speech", EVAL_LANGUAGES)
-    mixed = mixes(speech, args.out / "mix")
+    package, speakers, seeds = EVAL_SETS[args.package]
+    speech = sequences(args.out / "speech", speakers, package=package)
+    mixed = mixes(speech, args.out / "mix", seeds)
     print(f"wrote {len(speech)} speech and {len(mixed)} mix files under {args.out}")
     return 0
 

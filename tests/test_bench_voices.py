@@ -142,3 +142,24 @@ def test_g722_prompts_are_decoded_at_16_khz(tmp_path):
     spectrum = np.abs(np.fft.rfft(mid * np.hanning(len(mid))))
     assert np.fft.rfftfreq(len(mid), 1 / sr)[spectrum.argmax()] == pytest.approx(440, abs=5)
     assert np.sqrt(np.mean(mid ** 2)) == pytest.approx(0.5 / np.sqrt(2), rel=0.1)
+
+
+def test_the_evaluation_sets_hold_nothing_a_shipped_model_is_fitted_on():
+    """``voices.py`` writes unseen sets: no shipped model's recipe fits on their speakers
+    (KTuberling's languages other than EVAL_LANGUAGES; not Asterisk at all), and their
+    music comes from synthetic pieces whose seeds no fit draws (train_gaps's are 9000 up,
+    one per piece) and no other set uses."""
+    import train_gaps
+
+    fitted = set()
+    for name, (packages, pieces, _, _) in train_gaps.FAMILY_OPTIONS.items():
+        fitted |= {p.split(":")[0] for p in packages}
+        training_seeds = set(range(9000, 9000 + pieces))
+        for _, _, seeds in voices.EVAL_SETS.values():
+            assert not set(seeds) & training_seeds, name
+    assert "asterisk" not in fitted
+    ktuberling, asterisk = voices.EVAL_SETS["ktuberling"], voices.EVAL_SETS["asterisk"]
+    assert ktuberling[0] is voices.KTUBERLING and asterisk[0] is voices.ASTERISK
+    assert not set(ktuberling[1]) & set(voices.TRAIN_LANGUAGES)
+    assert set(asterisk[1]) == set(voices.ASTERISK_SPEAKERS)
+    assert not set(ktuberling[2]) & set(asterisk[2])
