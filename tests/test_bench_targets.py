@@ -64,6 +64,19 @@ def test_a_labelled_set_is_one_split_and_rates_get_their_own_tables(tmp_path, ca
     assert "2 targets missed" in out
 
 
+def test_a_median_on_its_limit_meets_it_whatever_the_float_rounding(tmp_path, capsys):
+    # A median delay of 80 ms as the scorer computes it (label times in whole ms, block
+    # ends inexact in binary): on the target, not over it.
+    path = gaps_json(tmp_path, "g.json", {"dev/speech/ours": score(
+        1.0, start=30.000000000000036, delay=80.00000000000007)})
+    out = run(capsys, "--gaps", str(path))
+    assert "| dev | 30 / 10 ✓ / 80 ✓ |" in out
+    assert "0 targets missed" in out
+    # A hair over is still over (30.4 ms is over 30).
+    path = gaps_json(tmp_path, "h.json", {"dev/speech/ours": score(1.0, delay=80.4)})
+    assert "median delay 80.4 ms" in run(capsys, "--gaps", str(path))
+
+
 def test_the_cost_is_marked_against_silero_and_the_share_of_a_core(tmp_path, capsys):
     path = gaps_json(tmp_path, "g.json", {"dev/speech/ours": score(1.0)},
                      cost={"ours_whole_detector": 0.001, "silero": 0.004})
