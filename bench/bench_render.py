@@ -123,7 +123,8 @@ def main(argv=None) -> int:
 
     def guard_step():
         guard.limit(r._measure(tex), time.perf_counter())
-    print(f"  flash guard (reduce + read-back + decide)     {1e6 * median_time(guard_step, n):8.1f}")
+    print("  flash guard (reduce + read-back + decide)     "
+          f"{1e6 * median_time(guard_step, n):8.1f}")
 
     for count in (1, 2):
         cals = [OutputCalibration(region=(i / count, 0, (i + 1) / count, 1),

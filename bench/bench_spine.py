@@ -123,7 +123,8 @@ def main() -> int:
     print(f"analysis  {a['duration_s']:.1f} s audio, {a['blocks']} blocks (48 kHz, block 256)")
     print(f"  pyo graph + frame builder : {a['xrt']:7.1f} × real time   (target ≥ 100×)")
     print(f"  cost per block            : {a['us_per_block']:7.1f} µs   "
-          f"(real-time budget {256 / 48000 * 1e6:.0f} µs → {a['us_per_block'] / 5333.3 * 100:.2f} % of a core)")
+          f"(real-time budget {256 / 48000 * 1e6:.0f} µs → "
+          f"{a['us_per_block'] / 5333.3 * 100:.2f} % of a core)")
     print(f"  of which frame builder    : {a['builder_us_per_block']:7.1f} µs")
     print(f"  live frame builder        : {a['live_builder_us_per_block']:7.1f} µs per block "
           f"({a['live_builder_us_per_block'] / 53.33:.2f} % of a core at 48 kHz)")

@@ -370,7 +370,8 @@ def schema_markdown() -> str:
     for name, cls in SECTIONS.items():
         for fld in dataclasses.fields(cls):
             meta = fld.metadata
-            default = fld.default if fld.default is not dataclasses.MISSING else fld.default_factory()
+            default = (fld.default if fld.default is not dataclasses.MISSING
+                       else fld.default_factory())
             if meta["choices"]:
                 allowed = ", ".join(meta["choices"])
             elif meta["lo"] is not None:
@@ -378,7 +379,8 @@ def schema_markdown() -> str:
             else:
                 allowed = _type_name({"int": int, "float": float, "bool": bool, "str": str,
                                       "list": list}[str(fld.type)], meta["kind"])
-            lines.append(f"| `{name}.{fld.name}` | `{_toml(default)}` | {allowed} | {meta['doc']} |")
+            lines.append(f"| `{name}.{fld.name}` | `{_toml(default)}` | {allowed} "
+                         f"| {meta['doc']} |")
     lines.append("| `scenes.NAME.PARAM` | the scene's header default | the scene's MIN … MAX "
                  "| a scene parameter, e.g. `[scenes.os1]` `glow = 0.8` |")
     for fld in dataclasses.fields(OutputConfig):

@@ -39,7 +39,10 @@ def test_refine_pitch_from_sampled_autocorrelation(freq):
     rate = 12000.0
     true_lag = rate / freq
     lag = round(true_lag)
-    acf = lambda k: math.cos(2 * math.pi * k / true_lag)  # a sine's autocorrelation
+
+    def acf(k):  # a sine's autocorrelation
+        return math.cos(2 * math.pi * k / true_lag)
+
     est = refine_pitch(lag, acf(lag - 1), acf(lag), acf(lag + 1), rate)
     assert est == pytest.approx(freq, rel=0.005)
 

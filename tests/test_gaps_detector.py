@@ -9,7 +9,8 @@ from installation.analysis.frames import FrameBuilder
 from installation.analysis import gapkernel as k
 from installation.analysis.gaps import GapDetector, gaps_from_frames
 from installation.analysis.taps import TAP_INDEX, TAPS
-from installation.analysis.voicemodel import (BAND_TAPS, BASE_FEATURES, VoiceModel, load_model,
+from installation.analysis.gapkernel import BAND_TAPS
+from installation.analysis.voicemodel import (BASE_FEATURES, VoiceModel, load_model,
                                               model_path)
 from installation.features import FEATURE_NAMES, FeatureFrame
 

@@ -17,7 +17,6 @@ import json
 import sys
 
 import numpy as np
-import pytest
 import soundfile as sf
 
 from installation.analysis.gaps import gaps_from_frames

@@ -1,8 +1,8 @@
 """A first voice-activity and gap state machine, one block at a time.
 
 Voice is a level well above the recent noise floor (the quietest 100 ms, by mean power, of
-the last five seconds, so a steady room or soft music under the voice raises the bar; for the first half
-second, before there is any history, a quiet room is assumed). A word starts
+the last five seconds, so a steady room or soft music under the voice raises the bar; for
+the first half second, before there is any history, a quiet room is assumed). A word starts
 after ``word_min_s`` of voice and ends after ``hangover_s`` without; its end is back-dated
 to the first quiet block, less the level measurement's own lag, so the gap starts where the
 silence really began. The frame builder now uses the gap detector

@@ -45,7 +45,7 @@ from pathlib import Path
 
 import numpy as np
 
-from installation.analysis.gapkernel import (BAND_FIELDS, BAND_TAPS, BANDS, FLUX_SPAN_SAMPLES,
+from installation.analysis.gapkernel import (BAND_FIELDS, BANDS, FLUX_SPAN_SAMPLES,
                                              GATE_SPAN_S, MAX_FLUX_LAG, MAX_GATE_BLOCKS,
                                              N_BANDS, N_CONSTS, RING_FIELDS, S_NET, S_Z,
                                              network_slots, voice_block, voice_many)

@@ -21,5 +21,6 @@ _banner = io.StringIO()
 with contextlib.redirect_stdout(_banner):
     import pyo  # noqa: E402,F401
 if _banner.getvalue().strip():
-    logging.getLogger(__name__).debug("pyo said on import: %s", " ".join(_banner.getvalue().split()))
+    logging.getLogger(__name__).debug("pyo said on import: %s",
+                                      " ".join(_banner.getvalue().split()))
 del _banner

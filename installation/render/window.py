@@ -37,7 +37,6 @@ from installation.render.control import ShowControl, make_watcher
 from installation.render.flashguard import FlashGuard
 from installation.render.pacing import FramePacing
 from installation.render.renderer import SceneRenderer
-from installation.render.scene import SceneError
 from installation.render.uniforms import UniformState
 
 log = logging.getLogger(__name__)
