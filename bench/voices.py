@@ -23,9 +23,10 @@ the developer set's layout (``speech/``, ``mix/``, a label JSON beside each wav)
   sequence of a language has pink noise at -55 dBFS under it.
 
 ``--package asterisk`` writes a third set the same way from Debian's Asterisk prompts
-(:data:`ASTERISK`, below): every one of its five professional speakers, English among
-them, over six more unseen pieces (:data:`ASTERISK_MUSIC_SEEDS`). It is unseen as long as
-no shipped model is fitted on Asterisk's voices (``train_gaps.FAMILY_OPTIONS``; none is).
+(:data:`ASTERISK`, below): all four of its professional speakers in their five
+languages, English among them, over six more unseen pieces (:data:`ASTERISK_MUSIC_SEEDS`).
+It is unseen as long as no shipped model is fitted on Asterisk's voices
+(``train_gaps.FAMILY_OPTIONS``; none is).
 
 The labels have the developer set's layout (``words``, ``gaps`` of >= 100 ms between two
 words). The languages are split in two (:data:`TRAIN_LANGUAGES`, :data:`EVAL_LANGUAGES`):
@@ -365,8 +366,8 @@ def main() -> int:
     ap.add_argument("out", type=Path, help="the folder to write (speech/ and mix/)")
     ap.add_argument("--package", choices=sorted(EVAL_SETS), default="ktuberling",
                     help="ktuberling: the languages no model is fitted on (EVAL_LANGUAGES) "
-                         "over six unseen pieces; asterisk: Asterisk's five speakers over "
-                         "six other unseen pieces")
+                         "over six unseen pieces; asterisk: Asterisk's four speakers in "
+                         "five languages over six other unseen pieces")
     args = ap.parse_args()
     package, speakers, seeds = EVAL_SETS[args.package]
     speech = sequences(args.out / "speech", speakers, package=package)
