@@ -119,6 +119,11 @@ def _read(path: Path, sr: int) -> np.ndarray:
     return y if file_sr == sr else soxr.resample(y, file_sr, sr)
 
 
+# The training's synthetic pieces are synth_piece(TRAIN_SEED + i), i = 0 .. n-1; the
+# evaluation sets draw their music from seeds no fit reaches (voices.py).
+TRAIN_SEED = 9000
+
+
 def synth_pieces(out: Path, n: int = 10) -> list[Path]:
     """Write ``n`` synthetic pieces (48 kHz) under ``out``; returns their paths."""
     import soundfile as sf
@@ -128,7 +133,7 @@ def synth_pieces(out: Path, n: int = 10) -> list[Path]:
     for i in range(n):
         path = out / f"synth{i:02d}.wav"
         if not path.exists():
-            sf.write(str(path), synth_piece(9000 + i), 48000, subtype="FLOAT")
+            sf.write(str(path), synth_piece(TRAIN_SEED + i), 48000, subtype="FLOAT")
         paths.append(path)
     return paths
 

@@ -318,7 +318,7 @@ def sequences(out: Path, languages: tuple[str, ...], per_words: int = 8,
     return paths
 
 
-MUSIC_SEEDS = range(9500, 9506)  # train_gaps's synthetic pieces use 9000-9019
+MUSIC_SEEDS = range(9500, 9506)  # train_gaps fits on augment.TRAIN_SEED + 0..19
 ASTERISK_MUSIC_SEEDS = range(9510, 9516)  # the Asterisk set's pieces: heard by no other set
 SNRS = (12.0, 6.0, 0.0)
 # What ``--package`` writes: the package's speakers (its folders) and the music's seeds.

@@ -147,14 +147,15 @@ def test_g722_prompts_are_decoded_at_16_khz(tmp_path):
 def test_the_evaluation_sets_hold_nothing_a_shipped_model_is_fitted_on():
     """``voices.py`` writes unseen sets: no shipped model's recipe fits on their speakers
     (KTuberling's languages other than EVAL_LANGUAGES; not Asterisk at all), and their
-    music comes from synthetic pieces whose seeds no fit draws (train_gaps's are 9000 up,
-    one per piece) and no other set uses."""
+    music comes from synthetic pieces whose seeds no fit draws (train_gaps's are
+    augment.TRAIN_SEED up, one per piece) and no other set uses."""
+    import augment
     import train_gaps
 
     fitted = set()
     for name, (packages, pieces, _, _) in train_gaps.FAMILY_OPTIONS.items():
         fitted |= {p.split(":")[0] for p in packages}
-        training_seeds = set(range(9000, 9000 + pieces))
+        training_seeds = set(range(augment.TRAIN_SEED, augment.TRAIN_SEED + pieces))
         for _, _, seeds in voices.EVAL_SETS.values():
             assert not set(seeds) & training_seeds, name
     assert "asterisk" not in fitted
